@@ -1,0 +1,220 @@
+//! The facade adapters call. It resolves which window a request concerns, enforces the
+//! `Idempotency-Key` contract, and talks to window actors with a timeout. It holds no
+//! window state: every decision is the window actor's.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration as StdDuration;
+
+use actix::{Addr, MailboxError};
+use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
+use uuid::Uuid;
+
+use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
+use super::{Registry, Shared, Venues, WindowActor};
+use crate::domain::{
+    Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, Window, WindowCounts,
+    WindowKey, resolve_window_start,
+};
+use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, WINDOWS_PER_QUERY_MAX};
+use crate::store::{IdempotentOutcome, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("no venue with id {0:?}")]
+    UnknownVenue(String),
+    #[error("no reservation with this id")]
+    ReservationNotFound,
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("Idempotency-Key must be 1..={IDEMPOTENCY_KEY_LEN_MAX} printable ASCII characters")]
+    BadIdempotencyKey,
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyInProgress,
+    #[error("the window did not answer in time; retry shortly")]
+    Busy,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("invalid range: {0}")]
+    BadRange(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<WindowError> for BookingError {
+    fn from(error: WindowError) -> Self {
+        match error {
+            WindowError::Rejected(Rejection::UnknownReservation) => Self::ReservationNotFound,
+            WindowError::Rejected(rejection) => Self::Rejected(rejection),
+            WindowError::Unavailable(reason) => Self::Unavailable(reason),
+        }
+    }
+}
+
+/// Sends `msg` and maps a full mailbox or a slow actor to `Busy`. A timeout after the
+/// actor took the message leaves the outcome unknown: commands are safe to retry.
+async fn ask<M>(addr: &Addr<WindowActor>, msg: M) -> Result<M::Result, BookingError>
+where
+    M: actix::Message + Send + 'static,
+    M::Result: Send,
+    WindowActor: actix::Handler<M>,
+{
+    addr.send(msg).timeout(StdDuration::from_millis(ACTOR_REPLY_TIMEOUT_MS)).await.map_err(|e| match e {
+        MailboxError::Timeout => BookingError::Busy,
+        MailboxError::Closed => BookingError::Unavailable("window actor stopped".into()),
+    })
+}
+
+pub struct Booking {
+    shared: Shared,
+    registry: Registry,
+    venues: Venues,
+    sales_horizon_days: u32,
+    /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
+    keys_in_flight: Mutex<HashSet<String>>,
+}
+
+/// Removes a key from the in-flight set when the request ends, however it ends.
+struct InFlight<'a>(&'a Mutex<HashSet<String>>, String);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.lock().expect("in-flight lock is never poisoned").remove(&self.1);
+    }
+}
+
+impl Booking {
+    pub fn new(shared: Shared, registry: Registry, venues: Venues, sales_horizon_days: u32) -> Self {
+        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Mutex::default() }
+    }
+
+    pub fn venues(&self) -> &Venues {
+        &self.venues
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn venue(&self, id: &str) -> Result<Venue, BookingError> {
+        let unknown = || BookingError::UnknownVenue(id.to_owned());
+        let id = VenueId::parse(id).map_err(|_| unknown())?;
+        self.venues.get(&id).ok_or_else(unknown)
+    }
+
+    fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Addr<WindowActor> {
+        self.registry.window(&WindowKey::new(venue.id.clone(), start), venue.capacity_at(start))
+    }
+
+    /// Places a hold; with an idempotency key, a retry gets the first answer.
+    pub async fn reserve(
+        &self,
+        venue_id: &str,
+        request: ReserveRequest,
+        key: Option<String>,
+    ) -> Result<ReservationView, BookingError> {
+        let venue = self.venue(venue_id)?;
+        let Some(key) = key else { return self.place_hold(&venue, request, None).await };
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(BookingError::BadIdempotencyKey);
+        }
+        if !self.keys_in_flight.lock().expect("in-flight lock is never poisoned").insert(key.clone()) {
+            return Err(BookingError::IdempotencyInProgress);
+        }
+        let _in_flight = InFlight(&self.keys_in_flight, key.clone());
+        match self.shared.log.idempotency(&key)? {
+            None => {
+                let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
+                self.place_hold(&venue, request, Some(tag)).await
+            }
+            Some(entry) if entry.venue_id != venue.id || entry.request != request => {
+                Err(BookingError::IdempotencyKeyReused)
+            }
+            Some(entry) => match entry.outcome {
+                IdempotentOutcome::Reserved { reservation_id, .. } => self.reservation(reservation_id).await,
+                IdempotentOutcome::SoldOut { available } => Err(Rejection::SoldOut { available }.into()),
+            },
+        }
+    }
+
+    async fn place_hold(
+        &self,
+        venue: &Venue,
+        request: ReserveRequest,
+        tag: Option<IdempotencyTag>,
+    ) -> Result<ReservationView, BookingError> {
+        let quantity = request.quantity()?;
+        let email = request.email()?;
+        let start = resolve_window_start(request.window_start, self.shared.clock.now(), self.sales_horizon_days)?;
+        let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
+        let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
+        let view = ask(&self.actor(venue, start), Execute { command, idempotency: tag }).await??;
+        Ok(view.expect("PlaceHold answers with its reservation"))
+    }
+
+    /// The actor of the window holding reservation `id`.
+    fn reservation_actor(&self, id: ReservationId) -> Result<Addr<WindowActor>, BookingError> {
+        let window = self.shared.log.reservation_window(&id)?.ok_or(BookingError::ReservationNotFound)?;
+        let venue = self.venues.get(&window.venue_id).ok_or(BookingError::ReservationNotFound)?;
+        Ok(self.actor(&venue, window.start))
+    }
+
+    pub async fn reservation(&self, id: ReservationId) -> Result<ReservationView, BookingError> {
+        Ok(ask(&self.reservation_actor(id)?, GetReservation(id)).await??)
+    }
+
+    async fn execute(&self, id: ReservationId, command: Command) -> Result<ReservationView, BookingError> {
+        let view = ask(&self.reservation_actor(id)?, Execute { command, idempotency: None }).await??;
+        Ok(view.expect("commands on a reservation answer with it"))
+    }
+
+    pub async fn cancel(&self, id: ReservationId) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::Cancel { reservation_id: id }).await
+    }
+
+    /// Records a payment; the same `payment_ref` twice is a no-op.
+    pub async fn confirm(&self, id: ReservationId, payment_ref: String) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::Confirm { reservation_id: id, payment_ref }).await
+    }
+
+    /// Counts of every window starting in `[from, to)`; default: the current window.
+    pub async fn windows(
+        &self,
+        venue_id: &str,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(WindowKey, WindowCounts)>, BookingError> {
+        let venue = self.venue(venue_id)?;
+        let now = self.shared.clock.now();
+        let from = from.unwrap_or(now);
+        let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
+        if to <= from {
+            return Err(BookingError::BadRange("`to` must be after `from`".into()));
+        }
+        let starts: Vec<_> = crate::domain::window_starts_covering(from, to).take(WINDOWS_PER_QUERY_MAX + 1).collect();
+        if starts.len() > WINDOWS_PER_QUERY_MAX {
+            return Err(BookingError::BadRange(format!("at most {WINDOWS_PER_QUERY_MAX} windows per query")));
+        }
+        let counts = starts.into_iter().map(|start| self.counts(&venue, start, now));
+        try_join_all(counts).await
+    }
+
+    /// Counts of one window; a window with no events is answered without an actor.
+    async fn counts(
+        &self,
+        venue: &Venue,
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(WindowKey, WindowCounts), BookingError> {
+        let key = WindowKey::new(venue.id.clone(), start);
+        let addr = match self.registry.live_window(&key) {
+            Some(addr) => addr,
+            None if self.shared.log.window_exists(&key)? => self.actor(venue, start),
+            None => return Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now))),
+        };
+        Ok((key, ask(&addr, GetCounts).await??))
+    }
+}

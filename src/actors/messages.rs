@@ -1,0 +1,39 @@
+//! Messages a window actor answers, and its error type.
+
+use actix::Message;
+
+use crate::domain::{Command, Rejection, ReservationId, ReservationView, ReserveRequest, VenueId, WindowCounts};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The window cannot serve: its log failed to load or the journal failed.
+    #[error("window unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The `Idempotency-Key` of a create request, recorded with its answer.
+#[derive(Debug, Clone)]
+pub struct IdempotencyTag {
+    pub key: String,
+    pub venue_id: VenueId,
+    pub request: ReserveRequest,
+}
+
+/// Run a command; answers with the reservation it concerns once durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Option<ReservationView>, WindowError>")]
+pub struct Execute {
+    pub command: Command,
+    pub idempotency: Option<IdempotencyTag>,
+}
+
+/// Counts at the time of the message, once everything they reflect is durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<WindowCounts, WindowError>")]
+pub struct GetCounts;
+
+#[derive(Debug, Message)]
+#[rtype(result = "Result<ReservationView, WindowError>")]
+pub struct GetReservation(pub ReservationId);

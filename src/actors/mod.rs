@@ -1,0 +1,33 @@
+//! The concurrency shell around the pure domain.
+//!
+//! Module map:
+//! - [`window_actor`]: one actix actor per (venue, window); decides, applies, persists
+//!   through the journal and replies only once durable.
+//! - [`registry`]: finds or starts window actors, spread over one arbiter per core.
+//! - [`booking`]: the facade adapters call: validates requests, resolves windows,
+//!   handles `Idempotency-Key`, and talks to window actors with timeouts.
+//! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
+
+pub mod booking;
+pub mod messages;
+pub mod registry;
+pub mod venues;
+pub mod window_actor;
+
+pub use booking::{Booking, BookingError};
+pub use registry::Registry;
+pub use venues::Venues;
+pub use window_actor::WindowActor;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::store::{EventLog, Journal};
+
+/// What every window actor needs: where to read, where to write, what time it is.
+#[derive(Clone)]
+pub struct Shared {
+    pub log: EventLog,
+    pub journal: Journal,
+    pub clock: Arc<dyn Clock>,
+}

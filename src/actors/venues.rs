@@ -1,0 +1,63 @@
+//! The venues the service sells for: loaded from the log at start, seeded from the
+//! config file when the log does not know them yet.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::Clock;
+use crate::domain::{Venue, VenueEvent, VenueId};
+use crate::store::{EventLog, Journal, JournalError, Record, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Shared, read-mostly map of venues. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Venues {
+    by_id: Arc<RwLock<BTreeMap<VenueId, Venue>>>,
+}
+
+impl Venues {
+    /// Loads venues from the log and registers (durably) every configured venue the log
+    /// does not have. A configured venue that differs from the logged one keeps the
+    /// logged form: later changes are events, not edits of the file.
+    pub async fn load_and_seed(
+        log: &EventLog,
+        journal: &Journal,
+        clock: &dyn Clock,
+        configured: &[Venue],
+    ) -> Result<Self, SeedError> {
+        let mut by_id: BTreeMap<VenueId, Venue> = log.venues()?.into_iter().map(|v| (v.id.clone(), v)).collect();
+        let mut records = Vec::new();
+        for venue in configured {
+            match by_id.get(&venue.id) {
+                Some(logged) if logged != venue => {
+                    tracing::warn!(venue = %venue.id, "config differs from the logged venue; the log wins");
+                }
+                Some(_) => {}
+                None => {
+                    records.push((clock.now(), Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
+                    by_id.insert(venue.id.clone(), venue.clone());
+                }
+            }
+        }
+        if !records.is_empty() {
+            tracing::info!(count = records.len(), "seeding venues from the config");
+            journal.append(records).1.await?;
+        }
+        Ok(Self { by_id: Arc::new(RwLock::new(by_id)) })
+    }
+
+    pub fn get(&self, id: &VenueId) -> Option<Venue> {
+        self.by_id.read().expect("venues lock is never poisoned").get(id).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Venue> {
+        self.by_id.read().expect("venues lock is never poisoned").values().cloned().collect()
+    }
+}

@@ -1,0 +1,229 @@
+//! One actor per (venue, window): the only code that changes a window's state.
+//!
+//! For each message: read `now`, `decide`, `apply` in memory, hand the events to the
+//! journal, and reply only when the journal says they are durable. The handler returns
+//! as soon as the events are submitted, so the actor already decides the next message
+//! against the applied state (pipelining) while the journal batches the flush: a hot
+//! window is not limited to one fsync per request. Every reply - refusals and reads too
+//! - waits until all state it could reflect is durable.
+
+use std::future::{Future, ready};
+use std::pin::Pin;
+use std::time::Duration as StdDuration;
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+
+use super::Shared;
+use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
+use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
+use crate::limits::ACTOR_MAILBOX_CAPACITY;
+use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
+
+/// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
+const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
+
+enum State {
+    Recovering,
+    Ready(Box<Window>),
+    /// The window's log could not be loaded; it refuses service rather than guess.
+    Failed(String),
+}
+
+pub struct WindowActor {
+    key: WindowKey,
+    /// Capacity from today's schedule, used only if the window has no events yet.
+    scheduled_capacity: u32,
+    state: State,
+    shared: Shared,
+    /// Journal ticket of this actor's latest submission: replies wait for it.
+    last_ticket: u64,
+    expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
+}
+
+type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
+
+fn unavailable(error: JournalError) -> WindowError {
+    WindowError::Unavailable(error.to_string())
+}
+
+impl WindowActor {
+    pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
+        Self { key, scheduled_capacity, state: State::Recovering, shared, last_ticket: 0, expiry_timer: None }
+    }
+
+    fn window(&mut self) -> Result<&mut Window, WindowError> {
+        match &mut self.state {
+            State::Ready(window) => Ok(window),
+            State::Failed(reason) => Err(WindowError::Unavailable(reason.clone())),
+            State::Recovering => unreachable!("ctx.wait holds messages back until recovery ends"),
+        }
+    }
+
+    /// Folds the window's own events on the blocking pool (sled reads block).
+    fn recover(&mut self, ctx: &mut Context<Self>) {
+        let (log, key, capacity) = (self.shared.log.clone(), self.key.clone(), self.scheduled_capacity);
+        let load = tokio::task::spawn_blocking(move || -> Result<Window, String> {
+            let events = log.window_events(&key).map_err(|e| e.to_string())?;
+            let mut window = Window::unopened(key, capacity);
+            events.iter().for_each(|event| window.apply(event));
+            Ok(window)
+        });
+        ctx.wait(load.into_actor(self).map(|loaded, actor, ctx| {
+            actor.state = match loaded {
+                Ok(Ok(window)) => State::Ready(Box::new(window)),
+                Ok(Err(reason)) => State::Failed(reason),
+                Err(panic) => State::Failed(format!("window log is inconsistent: {panic}")),
+            };
+            if let State::Failed(reason) = &actor.state {
+                tracing::error!(window = %actor.key, %reason, "window refuses service");
+            }
+            actor.rearm_expiry_timer(ctx);
+        }));
+    }
+
+    /// Submits records and remembers the ticket; the future resolves once durable.
+    fn persist(
+        &mut self,
+        records: Vec<(DateTime<Utc>, Record)>,
+    ) -> impl Future<Output = Result<(), WindowError>> + use<> {
+        let (ticket, durable) = self.shared.journal.append(records);
+        self.last_ticket = ticket;
+        async move { durable.await.map_err(unavailable) }
+    }
+
+    /// Resolves once everything this actor has submitted is durable.
+    fn barrier(&self) -> impl Future<Output = Result<(), WindowError>> + use<> {
+        let durable = self.shared.journal.wait_durable(self.last_ticket);
+        async move { durable.await.map_err(unavailable) }
+    }
+
+    fn execute(&mut self, msg: Execute, now: DateTime<Utc>) -> Reply<Option<ReservationView>> {
+        let window = match self.window() {
+            Ok(window) => window,
+            Err(error) => return Box::pin(ready(Err(error))),
+        };
+        let events = match window.decide(&msg.command, now) {
+            Ok(events) => events,
+            Err(rejection) => return self.refuse(rejection, msg.idempotency, now),
+        };
+        for event in &events {
+            window.apply(event);
+            debug_assert!(grant_keeps_capacity(window, event), "{}: decide granted beyond capacity", window.key());
+        }
+        let view = msg.command.reservation_id().map(|id| {
+            let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
+            ReservationView::of(window.key(), reservation, now)
+        });
+        let mut records: Vec<_> = events.into_iter().map(|e| (now, Record::Window(self.key.clone(), e))).collect();
+        if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (msg.idempotency, &msg.command) {
+            let outcome = IdempotentOutcome::Reserved { window: self.key.clone(), reservation_id: *reservation_id };
+            records.push((now, idempotency_record(tag, outcome)));
+        }
+        let durable = match records.is_empty() {
+            true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,
+            false => Box::pin(self.persist(records)),
+        };
+        Box::pin(async move { durable.await.map(|()| view) })
+    }
+
+    /// A refusal is an answer too: it is sent only once the state it was based on is
+    /// durable, and a keyed sold-out answer is recorded so that a retry gets it again.
+    fn refuse(
+        &mut self,
+        rejection: Rejection,
+        tag: Option<IdempotencyTag>,
+        now: DateTime<Utc>,
+    ) -> Reply<Option<ReservationView>> {
+        let durable = match (tag, &rejection) {
+            (Some(tag), Rejection::SoldOut { available }) => {
+                let record = idempotency_record(tag, IdempotentOutcome::SoldOut { available: *available });
+                Box::pin(self.persist(vec![(now, record)])) as Pin<Box<dyn Future<Output = _>>>
+            }
+            _ => Box::pin(self.barrier()),
+        };
+        Box::pin(async move { durable.await.and(Err(WindowError::Rejected(rejection))) })
+    }
+
+    /// Makes sure a timer fires at the earliest hold expiry, and only one.
+    fn rearm_expiry_timer(&mut self, ctx: &mut Context<Self>) {
+        let State::Ready(window) = &self.state else { return };
+        let next = window.earliest_expiry();
+        if self.expiry_timer.as_ref().map(|(at, _)| *at) == next {
+            return;
+        }
+        if let Some((_, handle)) = self.expiry_timer.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(at) = next {
+            let delay = (at - self.shared.clock.now()).to_std().unwrap_or_default() + EXPIRY_TIMER_SLACK;
+            let handle = ctx.run_later(delay, |actor, ctx| {
+                actor.expiry_timer = None;
+                let now = actor.shared.clock.now();
+                // The outcome needs no reply; a journal failure stops the process anyway.
+                let durable = actor.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
+                ctx.spawn(durable.into_actor(actor).map(|_, _, _| ()));
+                actor.rearm_expiry_timer(ctx);
+            });
+            self.expiry_timer = Some((at, handle));
+        }
+    }
+}
+
+fn idempotency_record(tag: IdempotencyTag, outcome: IdempotentOutcome) -> Record {
+    Record::Idempotency(IdempotencyEntry { key: tag.key, venue_id: tag.venue_id, request: tag.request, outcome })
+}
+
+/// After a grant (a hold or a late confirmation) the window is within capacity.
+pub fn grant_keeps_capacity(window: &Window, event: &WindowEvent) -> bool {
+    let grant = matches!(event, WindowEvent::HoldPlaced { .. } | WindowEvent::HoldConfirmed { late: true, .. });
+    !grant || window.committed_recorded() <= window.capacity()
+}
+
+impl Actor for WindowActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(ACTOR_MAILBOX_CAPACITY);
+        self.recover(ctx);
+    }
+}
+
+impl Handler<Execute> for WindowActor {
+    type Result = ResponseFuture<Result<Option<ReservationView>, WindowError>>;
+
+    fn handle(&mut self, msg: Execute, ctx: &mut Context<Self>) -> Self::Result {
+        let now = self.shared.clock.now();
+        let reply = self.execute(msg, now);
+        self.rearm_expiry_timer(ctx);
+        reply
+    }
+}
+
+impl Handler<GetCounts> for WindowActor {
+    type Result = ResponseFuture<Result<WindowCounts, WindowError>>;
+
+    fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
+        let now = self.shared.clock.now();
+        let counts = match self.window() {
+            Ok(window) => window.counts_at(now),
+            Err(error) => return Box::pin(ready(Err(error))),
+        };
+        let durable = self.barrier();
+        Box::pin(async move { durable.await.map(|()| counts) })
+    }
+}
+
+impl Handler<GetReservation> for WindowActor {
+    type Result = ResponseFuture<Result<ReservationView, WindowError>>;
+
+    fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
+        let now = self.shared.clock.now();
+        let view = self.window().and_then(|window| {
+            let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
+            Ok(ReservationView::of(window.key(), reservation, now))
+        });
+        let durable = self.barrier();
+        Box::pin(async move { durable.await.and(view) })
+    }
+}

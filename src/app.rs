@@ -1,0 +1,86 @@
+//! Wiring: open the log, start the journal, load venues, start the registry and the
+//! HTTP server. `Application::build` binds the port so tests can use port 0 and read
+//! the real one (the `spawn_app` pattern of "Zero To Production in Rust").
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use crate::actors::{Booking, Registry, Shared, Venues};
+use crate::clock::Clock;
+use crate::config::{Config, PaymentProvider};
+use crate::http::{self, AppState};
+use crate::store::{EventLog, Journal, JournalError, JournalOptions};
+
+/// Seconds a graceful stop waits for in-flight requests.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
+
+pub struct Application {
+    addr: SocketAddr,
+    server: actix_web::dev::Server,
+    booking: Arc<Booking>,
+    journal: Journal,
+    fatal: watch::Receiver<Option<JournalError>>,
+}
+
+impl Application {
+    /// Opens storage, recovers venues and binds the listener; nothing is served until
+    /// [`Application::run_until_stopped`].
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        if config.payments.provider == PaymentProvider::Stripe {
+            anyhow::bail!("payments.provider = \"stripe\" is not available yet; use \"dev\" (the default)");
+        }
+        let log = EventLog::open(&config.data_dir)?;
+        let (fatal_tx, fatal) = watch::channel(None);
+        let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
+        let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
+        let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
+        let shared = Shared { log, journal: journal.clone(), clock };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let registry = Registry::new(shared.clone(), cores);
+        let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = web::Data::new(AppState {
+            booking: booking.clone(),
+            journal: journal.clone(),
+            public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+            dev_payments: config.payments.provider == PaymentProvider::Dev,
+        });
+        let server = HttpServer::new(move || {
+            App::new().configure(|cfg| http::configure(cfg, state.clone())).default_service(web::to(http::not_found))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .listen(listener)?
+        .run();
+        Ok(Self { addr, server, booking, journal, fatal })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn booking(&self) -> &Arc<Booking> {
+        &self.booking
+    }
+
+    /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
+    /// the error is returned so the process exits non-zero).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, journal, mut fatal, .. } = self;
+        let handle = server.handle();
+        let result = tokio::select! {
+            served = server => served.context("HTTP server failed"),
+            failed = fatal.wait_for(Option::is_some) => {
+                let error = failed.ok().and_then(|f| f.clone()).map_or("journal stopped".into(), |e| e.to_string());
+                handle.stop(false).await;
+                Err(anyhow::anyhow!("stopping: {error}"))
+            }
+        };
+        journal.shutdown();
+        result
+    }
+}

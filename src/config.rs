@@ -1,0 +1,204 @@
+//! The TOML configuration file (public contract, DESIGN.md section 7) and its defaults.
+//!
+//! Unknown keys are errors, so a typo is reported rather than silently ignored. Env
+//! `QSKIP_BIND` and `QSKIP_DATA_DIR` override the file. With no file at all the service
+//! runs a demo venue on 127.0.0.1:8080 with data in `./data`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Weekday;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::domain::{HourOverride, Schedule, Venue, VenueId};
+use crate::limits::{HOLD_TTL_SECS_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is invalid: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("venue {venue:?}: {reason}")]
+    Venue { venue: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProvider {
+    #[default]
+    Dev,
+    Stripe,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripeConfig {
+    pub api_base: Option<String>,
+    pub secret_key: Option<String>,
+    #[serde(default)]
+    pub webhook_secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsConfig {
+    #[serde(default)]
+    pub provider: PaymentProvider,
+    pub stripe: Option<StripeConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideFile {
+    weekdays: Vec<String>,
+    hours: Vec<u8>,
+    slots_per_hour: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueFile {
+    id: String,
+    name: String,
+    timezone: String,
+    price_minor: u64,
+    currency: String,
+    slots_per_hour: u32,
+    hold_ttl_secs: Option<u32>,
+    #[serde(default)]
+    overrides: Vec<OverrideFile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    hold_ttl_secs: Option<u32>,
+    admin_token: Option<String>,
+    sales_horizon_days: Option<u32>,
+    #[serde(default)]
+    payments: PaymentsConfig,
+    venues: Option<Vec<VenueFile>>,
+}
+
+/// The resolved configuration the service runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    /// Base URL customers reach the service at; default `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub hold_ttl_secs: u32,
+    pub admin_token: Option<String>,
+    pub sales_horizon_days: u32,
+    pub payments: PaymentsConfig,
+    pub venues: Vec<Venue>,
+}
+
+impl Config {
+    /// Reads `path` (or nothing) and applies the env overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                Self::parse_file(&text, path)?
+            }
+            None => ConfigFile::default(),
+        };
+        let mut config = Self::resolve(file)?;
+        if let Ok(bind) = std::env::var("QSKIP_BIND") {
+            config.bind = bind;
+        }
+        if let Ok(dir) = std::env::var("QSKIP_DATA_DIR") {
+            config.data_dir = dir.into();
+        }
+        Ok(config)
+    }
+
+    /// Parses TOML text (no env overrides); `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        Self::resolve(Self::parse_file(text, origin)?)
+    }
+
+    fn parse_file(text: &str, origin: &Path) -> Result<ConfigFile, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.into(), source: Box::new(e) })
+    }
+
+    fn resolve(file: ConfigFile) -> Result<Self, ConfigError> {
+        let hold_ttl_secs = file.hold_ttl_secs.unwrap_or(HOLD_TTL_SECS_DEFAULT);
+        let sales_horizon_days = file.sales_horizon_days.unwrap_or(SALES_HORIZON_DAYS_DEFAULT);
+        if sales_horizon_days == 0 || sales_horizon_days > SALES_HORIZON_DAYS_MAX {
+            return Err(ConfigError::Invalid(format!("sales_horizon_days must be 1..={SALES_HORIZON_DAYS_MAX}")));
+        }
+        let venues = match file.venues {
+            None => vec![demo_venue(hold_ttl_secs)?],
+            Some(venues) => venues.into_iter().map(|v| venue(v, hold_ttl_secs)).collect::<Result<_, _>>()?,
+        };
+        check_unique(&venues)?;
+        Ok(Self {
+            bind: file.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: file.data_dir.unwrap_or_else(|| "data".into()),
+            public_url: file.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            hold_ttl_secs,
+            admin_token: file.admin_token,
+            sales_horizon_days,
+            payments: file.payments,
+            venues,
+        })
+    }
+}
+
+fn check_unique(venues: &[Venue]) -> Result<(), ConfigError> {
+    if venues.len() > VENUES_MAX {
+        return Err(ConfigError::Invalid(format!("at most {VENUES_MAX} venues")));
+    }
+    let mut ids: Vec<_> = venues.iter().map(|v| &v.id).collect();
+    ids.sort();
+    match ids.windows(2).find(|pair| pair[0] == pair[1]) {
+        Some(pair) => Err(ConfigError::Invalid(format!("venue id {:?} appears twice", pair[0].as_str()))),
+        None => Ok(()),
+    }
+}
+
+/// The venue served when no config file names any.
+fn demo_venue(hold_ttl_secs: u32) -> Result<Venue, ConfigError> {
+    venue(
+        VenueFile {
+            id: "demo".into(),
+            name: "Demo Bar".into(),
+            timezone: "Europe/Berlin".into(),
+            price_minor: 500,
+            currency: "eur".into(),
+            slots_per_hour: 40,
+            hold_ttl_secs: None,
+            overrides: vec![],
+        },
+        hold_ttl_secs,
+    )
+}
+
+fn venue(v: VenueFile, hold_ttl_default: u32) -> Result<Venue, ConfigError> {
+    let fail = |reason: String| ConfigError::Venue { venue: v.id.clone(), reason };
+    let id = VenueId::parse(&v.id).map_err(|e| fail(e.to_string()))?;
+    let timezone: Tz = v.timezone.parse().map_err(|_| fail(format!("unknown IANA time zone {:?}", v.timezone)))?;
+    let mut overrides = Vec::new();
+    for o in &v.overrides {
+        for day in &o.weekdays {
+            let weekday: Weekday = day.parse().map_err(|_| fail(format!("unknown weekday {day:?}")))?;
+            overrides.extend(o.hours.iter().map(|&hour| HourOverride {
+                weekday,
+                hour,
+                slots_per_hour: o.slots_per_hour,
+            }));
+        }
+    }
+    let schedule = Schedule::new(v.slots_per_hour, &overrides).map_err(|e| fail(e.to_string()))?;
+    let ttl = v.hold_ttl_secs.unwrap_or(hold_ttl_default);
+    Venue::new(id, v.name.clone(), timezone, v.price_minor, &v.currency, ttl, schedule).map_err(|e| fail(e.to_string()))
+}

@@ -1,0 +1,29 @@
+//! Commands: what a caller asks a window to do, in the imperative.
+
+use chrono::Duration;
+
+use super::ReservationId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Hold `quantity` slots for `hold_ttl`, under a caller-chosen random id.
+    PlaceHold { reservation_id: ReservationId, quantity: u32, hold_ttl: Duration, email: Option<String> },
+    /// Record a payment for a reservation; `payment_ref` identifies the payment, so the
+    /// same payment delivered twice changes nothing.
+    Confirm { reservation_id: ReservationId, payment_ref: String },
+    /// Release a live hold at the customer's request.
+    Cancel { reservation_id: ReservationId },
+    /// Write `HoldExpired` for every hold whose time has passed (the expiry timer).
+    ExpireDue,
+}
+
+impl Command {
+    pub fn reservation_id(&self) -> Option<ReservationId> {
+        match self {
+            Self::PlaceHold { reservation_id, .. }
+            | Self::Confirm { reservation_id, .. }
+            | Self::Cancel { reservation_id } => Some(*reservation_id),
+            Self::ExpireDue => None,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Events: the facts qskip records, in past tense. State is their fold.
+//!
+//! These are the domain's shapes; their frozen wire form lives in `store::wire` and is
+//! catalogued in `events/README.md`.
+
+use chrono::{DateTime, Utc};
+
+use super::{ReservationId, Venue};
+
+/// Something that happened to one window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowEvent {
+    /// First event of every window: the capacity it was opened with.
+    WindowOpened { capacity: u32 },
+    /// A hold of `quantity` slots was granted until `expires_at`.
+    HoldPlaced {
+        reservation_id: ReservationId,
+        quantity: u32,
+        placed_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        email: Option<String>,
+    },
+    /// A reservation was paid for; `late` when its hold had already ended.
+    HoldConfirmed { reservation_id: ReservationId, payment_ref: String, confirmed_at: DateTime<Utc>, late: bool },
+    /// The customer released a live hold.
+    HoldCancelled { reservation_id: ReservationId, cancelled_at: DateTime<Utc> },
+    /// A hold reached its expiry and freed its slots.
+    HoldExpired { reservation_id: ReservationId, expired_at: DateTime<Utc> },
+}
+
+/// Something that happened to a venue's definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VenueEvent {
+    /// A venue was registered (seeded from the config file on first start).
+    VenueRegistered(Venue),
+}

@@ -1,0 +1,27 @@
+//! The pure core of qskip: venues, schedules, windows, commands, events and rejections.
+//!
+//! Nothing here performs I/O, reads a clock, spawns a task or knows about actix or
+//! sled. Time is always an argument (`now`). A [`Window`] is the fold of its events:
+//! [`Window::decide`] turns a command into events or a [`Rejection`], and
+//! [`Window::apply`] folds one event in and cannot fail. The same `apply` serves live
+//! traffic, recovery and the replay tool, so there is exactly one way state is built.
+
+mod booking;
+mod command;
+mod event;
+mod ids;
+mod rejection;
+mod reservation;
+mod schedule;
+mod venue;
+mod window;
+
+pub use booking::{ReserveRequest, resolve_window_start};
+pub use command::Command;
+pub use event::{VenueEvent, WindowEvent};
+pub use ids::{IdError, ReservationId, VenueId, WindowKey};
+pub use rejection::Rejection;
+pub use reservation::{Reservation, ReservationStatus, ReservationView};
+pub use schedule::{HourOverride, Schedule, ScheduleError, is_window_aligned, window_start_of, window_starts_covering};
+pub use venue::{Venue, VenueError};
+pub use window::{Window, WindowCounts};

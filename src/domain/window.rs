@@ -1,0 +1,245 @@
+//! One window's state, the rules that change it (`decide`) and the fold (`apply`).
+//!
+//! Capacity is enforced here and only here: a hold is granted only if
+//! `confirmed + live holds + quantity <= capacity`. Expiry is lazy: every decision first
+//! emits `HoldExpired` for each hold whose time has passed, so the log always shows a
+//! hold ending before its slots are given to someone else, and no timer is needed for
+//! correctness.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::{Command, Rejection, Reservation, ReservationId, ReservationStatus, WindowEvent, WindowKey};
+use crate::limits::{RESERVATION_QUANTITY_MAX, RESERVATIONS_PER_WINDOW_MAX};
+
+/// Counts of one window at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCounts {
+    pub capacity: u32,
+    pub held: u32,
+    pub confirmed: u32,
+    pub available: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    key: WindowKey,
+    capacity: u32,
+    /// False until `WindowOpened` is applied; an unopened window has no events yet and
+    /// takes its capacity from the schedule.
+    opened: bool,
+    reservations: BTreeMap<ReservationId, Reservation>,
+    /// Holds in status `Held`, ordered by expiry: the next to expire first.
+    expiry_queue: BTreeSet<(DateTime<Utc>, ReservationId)>,
+    /// Slots in status `Held`, including holds past expiry not yet marked expired.
+    held: u32,
+    confirmed: u32,
+}
+
+impl Window {
+    /// A window with no events yet, with the capacity its schedule gives today.
+    pub fn unopened(key: WindowKey, capacity: u32) -> Self {
+        Self {
+            key,
+            capacity,
+            opened: false,
+            reservations: BTreeMap::new(),
+            expiry_queue: BTreeSet::new(),
+            held: 0,
+            confirmed: 0,
+        }
+    }
+
+    pub fn key(&self) -> &WindowKey {
+        &self.key
+    }
+
+    pub fn is_opened(&self) -> bool {
+        self.opened
+    }
+
+    pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
+        self.reservations.get(id)
+    }
+
+    pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
+        self.reservations.values()
+    }
+
+    /// Slots in status `Held` plus confirmed, as recorded (no expiry applied).
+    pub fn committed_recorded(&self) -> u32 {
+        self.held + self.confirmed
+    }
+
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Counts as a customer should see them at `now`: dead holds no longer count.
+    pub fn counts_at(&self, now: DateTime<Utc>) -> WindowCounts {
+        let held = self.held - self.due_quantity(now);
+        let available = self.capacity.saturating_sub(self.confirmed + held);
+        WindowCounts { capacity: self.capacity, held, confirmed: self.confirmed, available }
+    }
+
+    /// When the next live hold expires, if any.
+    pub fn earliest_expiry(&self) -> Option<DateTime<Utc>> {
+        self.expiry_queue.first().map(|(at, _)| *at)
+    }
+
+    /// The events that carry out `command` at `now`, or why it is refused.
+    pub fn decide(&self, command: &Command, now: DateTime<Utc>) -> Result<Vec<WindowEvent>, Rejection> {
+        let mut events = self.expiries_due(now);
+        let room = self.counts_at(now).available;
+        match command {
+            Command::PlaceHold { reservation_id, quantity, hold_ttl, email } => {
+                self.check_hold(*reservation_id, *quantity, room, now)?;
+                if !self.opened {
+                    events.push(WindowEvent::WindowOpened { capacity: self.capacity });
+                }
+                events.push(WindowEvent::HoldPlaced {
+                    reservation_id: *reservation_id,
+                    quantity: *quantity,
+                    placed_at: now,
+                    expires_at: now + *hold_ttl,
+                    email: email.clone(),
+                });
+            }
+            Command::Confirm { reservation_id, payment_ref } => {
+                events.extend(self.decide_confirm(*reservation_id, payment_ref, room, now)?);
+            }
+            Command::Cancel { reservation_id } => events.extend(self.decide_cancel(*reservation_id, now)?),
+            Command::ExpireDue => {}
+        }
+        Ok(events)
+    }
+
+    fn check_hold(&self, id: ReservationId, quantity: u32, room: u32, now: DateTime<Utc>) -> Result<(), Rejection> {
+        if quantity == 0 || quantity > RESERVATION_QUANTITY_MAX {
+            return Err(Rejection::InvalidQuantity { got: quantity, max: RESERVATION_QUANTITY_MAX });
+        }
+        if now >= self.key.end() {
+            return Err(Rejection::WindowEnded { end: self.key.end() });
+        }
+        if self.reservations.contains_key(&id) {
+            return Err(Rejection::DuplicateReservation);
+        }
+        if self.reservations.len() >= RESERVATIONS_PER_WINDOW_MAX {
+            return Err(Rejection::WindowFull);
+        }
+        if quantity > room {
+            return Err(Rejection::SoldOut { available: room });
+        }
+        Ok(())
+    }
+
+    fn decide_confirm(
+        &self,
+        id: ReservationId,
+        payment_ref: &str,
+        room: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<WindowEvent>, Rejection> {
+        let r = self.reservations.get(&id).ok_or(Rejection::UnknownReservation)?;
+        if r.status == ReservationStatus::Confirmed {
+            // The same payment delivered again is a no-op; another payment is refused.
+            return match r.payment_ref.as_deref() == Some(payment_ref) {
+                true => Ok(None),
+                false => Err(Rejection::AlreadyConfirmed),
+            };
+        }
+        let late = !r.is_live_hold(now);
+        if late {
+            if now >= self.key.end() {
+                return Err(Rejection::WindowEnded { end: self.key.end() });
+            }
+            if r.quantity > room {
+                return Err(Rejection::SoldOut { available: room });
+            }
+        }
+        let payment_ref = payment_ref.to_owned();
+        Ok(Some(WindowEvent::HoldConfirmed { reservation_id: id, payment_ref, confirmed_at: now, late }))
+    }
+
+    fn decide_cancel(&self, id: ReservationId, now: DateTime<Utc>) -> Result<Option<WindowEvent>, Rejection> {
+        let r = self.reservations.get(&id).ok_or(Rejection::UnknownReservation)?;
+        match r.status_at(now) {
+            ReservationStatus::Held => Ok(Some(WindowEvent::HoldCancelled { reservation_id: id, cancelled_at: now })),
+            ReservationStatus::Cancelled => Ok(None),
+            status => Err(Rejection::NotActive { status }),
+        }
+    }
+
+    fn expiries_due(&self, now: DateTime<Utc>) -> Vec<WindowEvent> {
+        self.due_holds(now).map(|(_, id)| WindowEvent::HoldExpired { reservation_id: *id, expired_at: now }).collect()
+    }
+
+    fn due_holds(&self, now: DateTime<Utc>) -> impl Iterator<Item = &(DateTime<Utc>, ReservationId)> {
+        self.expiry_queue.iter().take_while(move |(at, _)| *at <= now)
+    }
+
+    fn due_quantity(&self, now: DateTime<Utc>) -> u32 {
+        self.due_holds(now).map(|(_, id)| self.reservations[id].quantity).sum()
+    }
+
+    /// Folds one event in. Events come from `decide`, so a transition they describe is
+    /// always legal; an illegal one means a corrupt log or a bug, and panics.
+    pub fn apply(&mut self, event: &WindowEvent) {
+        match event {
+            WindowEvent::WindowOpened { capacity } => {
+                assert!(!self.opened, "{}: WindowOpened twice", self.key);
+                self.opened = true;
+                self.capacity = *capacity;
+            }
+            WindowEvent::HoldPlaced { reservation_id, quantity, placed_at, expires_at, email } => {
+                assert!(self.opened, "{}: HoldPlaced before WindowOpened", self.key);
+                assert!(!self.reservations.contains_key(reservation_id), "{}: duplicate hold", self.key);
+                self.held = self.held.checked_add(*quantity).expect("held slots fit in u32");
+                self.expiry_queue.insert((*expires_at, *reservation_id));
+                let reservation = Reservation {
+                    id: *reservation_id,
+                    quantity: *quantity,
+                    placed_at: *placed_at,
+                    expires_at: *expires_at,
+                    email: email.clone(),
+                    status: ReservationStatus::Held,
+                    payment_ref: None,
+                    confirmed_at: None,
+                };
+                self.reservations.insert(*reservation_id, reservation);
+            }
+            WindowEvent::HoldConfirmed { reservation_id, payment_ref, confirmed_at, .. } => {
+                let quantity = self.end_hold_if_held(reservation_id, ReservationStatus::Confirmed);
+                self.confirmed = self.confirmed.checked_add(quantity).expect("confirmed slots fit in u32");
+                let r = self.reservations.get_mut(reservation_id).expect("end_hold_if_held checked presence");
+                r.payment_ref = Some(payment_ref.clone());
+                r.confirmed_at = Some(*confirmed_at);
+            }
+            WindowEvent::HoldCancelled { reservation_id, .. } => {
+                self.end_hold(reservation_id, ReservationStatus::Cancelled);
+            }
+            WindowEvent::HoldExpired { reservation_id, .. } => {
+                self.end_hold(reservation_id, ReservationStatus::Expired);
+            }
+        }
+    }
+
+    /// Moves a reservation out of `Held` (if it is held) into `next`; returns its quantity.
+    fn end_hold_if_held(&mut self, id: &ReservationId, next: ReservationStatus) -> u32 {
+        let r = self.reservations.get_mut(id).unwrap_or_else(|| panic!("{}: unknown reservation {id}", self.key));
+        assert_ne!(r.status, ReservationStatus::Confirmed, "{}: {id} confirmed twice", self.key);
+        if r.status == ReservationStatus::Held {
+            assert!(self.expiry_queue.remove(&(r.expires_at, *id)), "held reservations are queued");
+            self.held -= r.quantity;
+        }
+        r.status = next;
+        r.quantity
+    }
+
+    fn end_hold(&mut self, id: &ReservationId, next: ReservationStatus) {
+        let status = self.reservations.get(id).map(|r| r.status);
+        assert_eq!(status, Some(ReservationStatus::Held), "{}: {id} must be held to become {next}", self.key);
+        self.end_hold_if_held(id, next);
+    }
+}

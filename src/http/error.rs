@@ -1,0 +1,126 @@
+//! The one place where failures become HTTP responses: `{error: {code, message}}` with
+//! the right status, and `Retry-After` where a retry can succeed.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::actors::BookingError;
+use crate::domain::Rejection;
+use crate::limits::RETRY_AFTER_SECS;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Slots still free, on `sold_out`.
+    pub available: Option<u32>,
+    pub retry_after_secs: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), available: None, retry_after_secs: None }
+    }
+
+    fn retry_later(mut self) -> Self {
+        self.retry_after_secs = Some(RETRY_AFTER_SECS);
+        self
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take this method")
+    }
+
+    pub fn bad_query(e: impl fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", format!("invalid query string: {e}"))
+    }
+
+    pub fn bad_path(e: impl fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_path", format!("invalid path: {e}"))
+    }
+
+    pub fn reservation_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "reservation_not_found", "no reservation with this id")
+    }
+
+    fn rejected(rejection: Rejection) -> Self {
+        let status = match &rejection {
+            Rejection::SoldOut { .. }
+            | Rejection::DuplicateReservation
+            | Rejection::AlreadyConfirmed
+            | Rejection::NotActive { .. }
+            | Rejection::WindowFull => StatusCode::CONFLICT,
+            Rejection::UnknownReservation => StatusCode::NOT_FOUND,
+            Rejection::InvalidQuantity { .. }
+            | Rejection::WindowNotAligned
+            | Rejection::WindowEnded { .. }
+            | Rejection::BeyondHorizon { .. }
+            | Rejection::InvalidEmail => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let mut error = Self::new(status, rejection.code(), rejection.to_string());
+        if let Rejection::SoldOut { available } = rejection {
+            error.available = Some(available);
+        }
+        error
+    }
+}
+
+impl From<BookingError> for ApiError {
+    fn from(error: BookingError) -> Self {
+        let message = error.to_string();
+        match error {
+            BookingError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
+            BookingError::ReservationNotFound => Self::reservation_not_found(),
+            BookingError::Rejected(rejection) => Self::rejected(rejection),
+            BookingError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
+            BookingError::IdempotencyKeyReused => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
+            }
+            BookingError::IdempotencyInProgress => {
+                Self::new(StatusCode::CONFLICT, "idempotency_in_progress", message).retry_later()
+            }
+            BookingError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_later(),
+            BookingError::Unavailable(_) => {
+                tracing::error!(%message, "answering 503");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_later()
+            }
+            BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
+            BookingError::Store(error) => {
+                tracing::error!(%error, "storage error");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_error", "storage is unavailable").retry_later()
+            }
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(available) = self.available {
+            error["available"] = json!(available);
+        }
+        let mut response = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header(("Retry-After", secs.to_string()));
+        }
+        response.json(json!({ "error": error }))
+    }
+}

@@ -1,0 +1,56 @@
+//! HTTP adapters (actix-web): parse a request into a call on [`Booking`], turn the
+//! answer into JSON. No business rule lives here.
+//!
+//! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
+//! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
+//! [`dev_checkout`] (the built-in payment page), [`health`].
+
+pub mod body;
+pub mod dev_checkout;
+pub mod dto;
+pub mod error;
+pub mod health;
+pub mod reservations;
+pub mod venues;
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, ResponseError, web};
+
+use crate::actors::Booking;
+use crate::store::Journal;
+pub use error::ApiError;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub booking: Arc<Booking>,
+    pub journal: Journal,
+    /// Base URL customers use, without a trailing slash.
+    pub public_url: String,
+    /// Serve the built-in dev payment page (the default provider).
+    pub dev_payments: bool,
+}
+
+/// Registers every route of the public contract.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    let dev_payments = state.dev_payments;
+    cfg.app_data(state)
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_query(e).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_path(e).into()))
+        .configure(health::routes)
+        .configure(venues::routes)
+        .configure(reservations::routes);
+    if dev_payments {
+        cfg.configure(dev_checkout::routes);
+    }
+}
+
+/// Answer for a path no route matches.
+pub async fn not_found() -> HttpResponse {
+    ApiError::not_found("no such route").error_response()
+}
+
+/// Answer for a known path with a method it does not take.
+pub async fn method_not_allowed() -> HttpResponse {
+    ApiError::method_not_allowed().error_response()
+}

@@ -1,0 +1,14 @@
+//! qskip: sells queue skips per 15-minute window and never oversells.
+//!
+//! Layers depend one way: [`domain`] (pure rules) <- [`store`] (sled event log) <-
+//! [`actors`] (one actor per window, group-commit journal) <- [`http`] (actix-web
+//! adapters). [`app`] wires them together; [`config`] reads the TOML file.
+
+pub mod actors;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod limits;
+pub mod store;

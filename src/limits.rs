@@ -1,0 +1,63 @@
+//! Every explicit limit of qskip, in one place.
+//!
+//! TigerBeetle's rule: nothing is unbounded. Each constant names what it limits and its
+//! unit, and the code that enforces it refers to it by name, so an operator can read the
+//! whole envelope of the service here.
+
+/// Width of one sales window, in seconds (15 minutes).
+pub const WINDOW_SECS: i64 = 15 * 60;
+
+/// Default lifetime of a hold, in seconds (30 minutes).
+pub const HOLD_TTL_SECS_DEFAULT: u32 = 30 * 60;
+
+/// Shortest and longest configurable hold lifetime, in seconds.
+pub const HOLD_TTL_SECS_MIN: u32 = 1;
+pub const HOLD_TTL_SECS_MAX: u32 = 24 * 60 * 60;
+
+/// Default sales horizon: how far ahead a window may be reserved, in days.
+pub const SALES_HORIZON_DAYS_DEFAULT: u32 = 7;
+
+/// Longest configurable sales horizon, in days.
+pub const SALES_HORIZON_DAYS_MAX: u32 = 366;
+
+/// Most slots one reservation may hold.
+pub const RESERVATION_QUANTITY_MAX: u32 = 20;
+
+/// Most slots per hour a schedule may declare (a window then holds a quarter of it).
+pub const SLOTS_PER_HOUR_MAX: u32 = 100_000;
+
+/// Most reservations one window keeps in memory; beyond it new holds are refused.
+pub const RESERVATIONS_PER_WINDOW_MAX: usize = 100_000;
+
+/// Most windows one availability query may return (one week of 15-minute windows).
+pub const WINDOWS_PER_QUERY_MAX: usize = 7 * 24 * 4;
+
+/// Most venues the service accepts.
+pub const VENUES_MAX: usize = 10_000;
+
+/// Longest venue id, venue name, currency code, e-mail and idempotency key, in bytes.
+pub const VENUE_ID_LEN_MAX: usize = 64;
+pub const VENUE_NAME_LEN_MAX: usize = 200;
+pub const EMAIL_LEN_MAX: usize = 254;
+pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
+
+/// Largest accepted JSON request body of the public API, in bytes.
+pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
+
+/// Capacity of a window actor's mailbox (actix's default is 16).
+pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
+
+/// How long an adapter waits for a window actor before answering 503, in milliseconds.
+pub const ACTOR_REPLY_TIMEOUT_MS: u64 = 5_000;
+
+/// Retry-After sent with a 503, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// Most submissions the journal writes in one batch (one flush).
+pub const JOURNAL_BATCH_SUBMISSIONS_MAX: usize = 4_096;
+
+/// sled page cache, in bytes (sled's 1 GiB default lets RSS grow far past it).
+pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest encoded record the log accepts, in bytes.
+pub const RECORD_BYTES_MAX: usize = 64 * 1024;

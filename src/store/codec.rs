@@ -1,0 +1,67 @@
+//! Bytes of one stored record: `postcard(StoredRecord) ++ crc32c(payload) (4 bytes LE)`.
+//!
+//! The first byte of the payload is the version tag (postcard's varint variant index of
+//! [`StoredRecord`]). The CRC detects torn or flipped bytes; decoding also rejects
+//! trailing bytes, which postcard would otherwise accept silently.
+
+use chrono::{DateTime, Utc};
+
+use super::convert::{self, InvalidRecord};
+use super::record::Record;
+use super::wire::StoredRecord;
+use crate::limits::RECORD_BYTES_MAX;
+
+const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+const CRC_BYTES: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("record is {0} bytes, too short to hold a checksum")]
+    TooShort(usize),
+    #[error("checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
+    Checksum { stored: u32, computed: u32 },
+    #[error("payload does not decode: {0}")]
+    Payload(String),
+    #[error("{0} trailing bytes after the payload")]
+    Trailing(usize),
+    #[error(transparent)]
+    Invalid(#[from] InvalidRecord),
+}
+
+/// Encodes a record with its commit time.
+pub fn encode(recorded_at: DateTime<Utc>, record: &Record) -> Vec<u8> {
+    encode_stored(&convert::to_wire(recorded_at, record))
+}
+
+/// Encodes an already-built wire record (fixtures, tests).
+pub fn encode_stored(stored: &StoredRecord) -> Vec<u8> {
+    let mut bytes = postcard::to_stdvec(stored).expect("postcard encodes every wire type into a Vec");
+    let crc = CRC32C.checksum(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    assert!(bytes.len() <= RECORD_BYTES_MAX, "record of {} bytes exceeds RECORD_BYTES_MAX", bytes.len());
+    bytes
+}
+
+/// Decodes bytes to the wire record, checking the checksum and that nothing trails.
+pub fn decode_stored(bytes: &[u8]) -> Result<StoredRecord, DecodeError> {
+    if bytes.len() < CRC_BYTES + 1 {
+        return Err(DecodeError::TooShort(bytes.len()));
+    }
+    let (payload, crc_bytes) = bytes.split_at(bytes.len() - CRC_BYTES);
+    let stored = u32::from_le_bytes(crc_bytes.try_into().expect("split_at left exactly 4 bytes"));
+    let computed = CRC32C.checksum(payload);
+    if stored != computed {
+        return Err(DecodeError::Checksum { stored, computed });
+    }
+    let (record, rest) =
+        postcard::take_from_bytes::<StoredRecord>(payload).map_err(|e| DecodeError::Payload(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(DecodeError::Trailing(rest.len()));
+    }
+    Ok(record)
+}
+
+/// Decodes bytes to a domain record and its commit time.
+pub fn decode(bytes: &[u8]) -> Result<(DateTime<Utc>, Record), DecodeError> {
+    Ok(convert::from_wire(decode_stored(bytes)?)?)
+}

@@ -1,0 +1,108 @@
+//! The key layout of the one sled tree (documented in `events/README.md`).
+//!
+//! | prefix | key                                           | value              |
+//! |--------|-----------------------------------------------|--------------------|
+//! | `L`    | seq (u64 BE)                                  | encoded record     |
+//! | `W`    | venue len (u8), venue, start (u64 BE, biased), seq | empty         |
+//! | `R`    | reservation id (16 bytes)                     | seq of HoldPlaced  |
+//! | `K`    | idempotency key (UTF-8)                       | seq of the answer  |
+//! | `V`    | venue len (u8), venue, seq                    | empty              |
+//!
+//! `L` in key order is commit order (all history). `W` makes one window's events a
+//! single prefix scan, whatever the log's size. Every index entry is derived from a
+//! record and written in the same atomic batch, so an index never runs ahead of the log.
+
+use chrono::{DateTime, Utc};
+
+use super::record::Record;
+use crate::domain::{VenueEvent, VenueId, WindowEvent, WindowKey};
+
+pub const LOG: u8 = b'L';
+pub const WINDOW: u8 = b'W';
+pub const RESERVATION: u8 = b'R';
+pub const IDEMPOTENCY: u8 = b'K';
+pub const VENUE: u8 = b'V';
+
+pub fn log(seq: u64) -> [u8; 9] {
+    let mut key = [LOG; 9];
+    key[1..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The seq of an `L` key, if it is one.
+pub fn log_seq(key: &[u8]) -> Option<u64> {
+    (key.len() == 9 && key[0] == LOG).then(|| u64::from_be_bytes(key[1..].try_into().expect("length checked")))
+}
+
+fn venue_prefix(tag: u8, venue: &VenueId) -> Vec<u8> {
+    let id = venue.as_str().as_bytes();
+    let len = u8::try_from(id.len()).expect("venue ids are at most VENUE_ID_LEN_MAX (< 256) bytes");
+    let mut key = Vec::with_capacity(2 + id.len() + 16);
+    key.push(tag);
+    key.push(len);
+    key.extend_from_slice(id);
+    key
+}
+
+/// Maps i64 micros onto u64 so that byte order equals time order (negative included).
+fn biased(t: DateTime<Utc>) -> [u8; 8] {
+    ((t.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// Prefix of every index key of one window.
+pub fn window_prefix(window: &WindowKey) -> Vec<u8> {
+    let mut key = venue_prefix(WINDOW, &window.venue_id);
+    key.extend_from_slice(&biased(window.start));
+    key
+}
+
+/// Prefix of the index keys of every window of one venue.
+pub fn venue_windows_prefix(venue: &VenueId) -> Vec<u8> {
+    venue_prefix(WINDOW, venue)
+}
+
+/// The seq at the end of a `W` or `V` index key.
+pub fn trailing_seq(key: &[u8]) -> u64 {
+    let tail = &key[key.len() - 8..];
+    u64::from_be_bytes(tail.try_into().expect("slice of 8 bytes"))
+}
+
+pub fn reservation(id: &crate::domain::ReservationId) -> [u8; 17] {
+    let mut key = [RESERVATION; 17];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+pub fn idempotency(key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len());
+    out.push(IDEMPOTENCY);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+pub fn venue_prefix_of(venue: &VenueId) -> Vec<u8> {
+    venue_prefix(VENUE, venue)
+}
+
+/// The index entries a record at `seq` adds, besides its own `L` entry.
+pub fn index_entries(seq: u64, record: &Record) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let seq_bytes = seq.to_be_bytes();
+    let mut entries = Vec::with_capacity(2);
+    match record {
+        Record::Window(window, event) => {
+            let mut key = window_prefix(window);
+            key.extend_from_slice(&seq_bytes);
+            entries.push((key, Vec::new()));
+            if let WindowEvent::HoldPlaced { reservation_id, .. } = event {
+                entries.push((reservation(reservation_id).to_vec(), seq_bytes.to_vec()));
+            }
+        }
+        Record::Venue(VenueEvent::VenueRegistered(venue)) => {
+            let mut key = venue_prefix_of(&venue.id);
+            key.extend_from_slice(&seq_bytes);
+            entries.push((key, Vec::new()));
+        }
+        Record::Idempotency(entry) => entries.push((idempotency(&entry.key), seq_bytes.to_vec())),
+    }
+    entries
+}

@@ -1,0 +1,162 @@
+//! The event log in sled: opening it (one process only), appending a batch atomically,
+//! making it durable, and reading it back by window, by index or in commit order.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::codec::{self, DecodeError};
+use super::keys;
+use super::record::{IdempotencyEntry, Record};
+use crate::domain::{ReservationId, Venue, VenueEvent, WindowEvent, WindowKey};
+use crate::limits::SLED_CACHE_BYTES;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "data dir {0} is in use by another qskip process (sled holds a lock on it); stop that process or pick another --data-dir"
+    )]
+    Locked(PathBuf),
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("I/O error on the data dir: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("corrupt record at seq {seq}: {source}")]
+    Corrupt { seq: u64, source: DecodeError },
+    #[error("index points at seq {seq}, which is missing or not the expected kind of record")]
+    DanglingIndex { seq: u64 },
+}
+
+/// An open event log. Cheap to clone; every clone shares one sled database.
+#[derive(Clone)]
+pub struct EventLog {
+    db: sled::Db,
+    /// sled's data file, fdatasynced after each flush: sled's own flush ends with
+    /// `sync_file_range`, which survives a crash of the process but not of the machine.
+    data_file: std::sync::Arc<File>,
+    dir: PathBuf,
+}
+
+impl EventLog {
+    /// Opens (or creates) the log in `dir`. A second opener gets [`StoreError::Locked`].
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let config = sled::Config::new().path(dir).cache_capacity(SLED_CACHE_BYTES).mode(sled::Mode::HighThroughput);
+        let db = config.open().map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(dir.to_owned())
+            }
+            other => StoreError::Sled(other),
+        })?;
+        let data_file = std::sync::Arc::new(File::open(dir.join("db"))?);
+        Ok(Self { db, data_file, dir: dir.to_owned() })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The seq of the last record, 0 when the log is empty (seqs start at 1).
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        let last = self.db.scan_prefix([keys::LOG]).keys().next_back().transpose()?;
+        Ok(last.and_then(|k| keys::log_seq(&k)).unwrap_or(0))
+    }
+
+    /// Writes `records` as seqs `first_seq..`, with their index entries, atomically.
+    /// Not durable until [`EventLog::make_durable`] returns.
+    pub fn write_batch(&self, first_seq: u64, records: &[(DateTime<Utc>, Record)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (offset, (recorded_at, record)) in records.iter().enumerate() {
+            let seq = first_seq + offset as u64;
+            batch.insert(&keys::log(seq)[..], codec::encode(*recorded_at, record));
+            for (key, value) in keys::index_entries(seq, record) {
+                batch.insert(key, value);
+            }
+        }
+        self.db.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Flushes sled, then fdatasyncs its data file: afterwards the batch survives
+    /// kill -9 and power loss.
+    pub fn make_durable(&self, sync_data: bool) -> Result<(), StoreError> {
+        self.db.flush()?;
+        if sync_data {
+            self.data_file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// The record at `seq`, decoded.
+    pub fn read(&self, seq: u64) -> Result<Option<(DateTime<Utc>, Record)>, StoreError> {
+        let Some(bytes) = self.db.get(keys::log(seq))? else { return Ok(None) };
+        codec::decode(&bytes).map(Some).map_err(|source| StoreError::Corrupt { seq, source })
+    }
+
+    fn seqs_under(&self, prefix: &[u8]) -> impl Iterator<Item = Result<u64, StoreError>> + use<> {
+        self.db.scan_prefix(prefix).keys().map(|k| Ok(keys::trailing_seq(&k?)))
+    }
+
+    /// Every event of one window in commit order: a prefix scan of its own index.
+    pub fn window_events(&self, window: &WindowKey) -> Result<Vec<WindowEvent>, StoreError> {
+        let mut events = Vec::new();
+        for seq in self.seqs_under(&keys::window_prefix(window)) {
+            let seq = seq?;
+            match self.read(seq)? {
+                Some((_, Record::Window(key, event))) if &key == window => events.push(event),
+                _ => return Err(StoreError::DanglingIndex { seq }),
+            }
+        }
+        Ok(events)
+    }
+
+    /// True when the window has at least one event.
+    pub fn window_exists(&self, window: &WindowKey) -> Result<bool, StoreError> {
+        Ok(self.db.scan_prefix(keys::window_prefix(window)).next().transpose()?.is_some())
+    }
+
+    /// Every registered venue, in its latest registered form.
+    pub fn venues(&self) -> Result<Vec<Venue>, StoreError> {
+        let mut venues: Vec<Venue> = Vec::new();
+        for seq in self.seqs_under(&[keys::VENUE]) {
+            let seq = seq?;
+            let Some((_, Record::Venue(VenueEvent::VenueRegistered(venue)))) = self.read(seq)? else {
+                return Err(StoreError::DanglingIndex { seq });
+            };
+            venues.retain(|v| v.id != venue.id);
+            venues.push(venue);
+        }
+        Ok(venues)
+    }
+
+    /// The window a reservation belongs to, if the reservation exists.
+    pub fn reservation_window(&self, id: &ReservationId) -> Result<Option<WindowKey>, StoreError> {
+        let Some(seq) = self.db.get(keys::reservation(id))? else { return Ok(None) };
+        let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
+        match self.read(seq)? {
+            Some((_, Record::Window(key, WindowEvent::HoldPlaced { .. }))) => Ok(Some(key)),
+            _ => Err(StoreError::DanglingIndex { seq }),
+        }
+    }
+
+    /// The recorded answer to a keyed create request, if any.
+    pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyEntry>, StoreError> {
+        let Some(seq) = self.db.get(keys::idempotency(key))? else { return Ok(None) };
+        let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
+        match self.read(seq)? {
+            Some((_, Record::Idempotency(entry))) => Ok(Some(entry)),
+            _ => Err(StoreError::DanglingIndex { seq }),
+        }
+    }
+
+    /// All records in commit order, as (seq, commit time, record).
+    pub fn iter(&self) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
+        self.db.scan_prefix([keys::LOG]).map(|entry| {
+            let (key, bytes) = entry?;
+            let seq = keys::log_seq(&key).expect("every L key is 9 bytes");
+            let (at, record) = codec::decode(&bytes).map_err(|source| StoreError::Corrupt { seq, source })?;
+            Ok((seq, at, record))
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Durable storage: the event log in sled, its postcard wire format, and the
+//! group-commit journal that makes appends durable before anyone is answered.
+//!
+//! Module map:
+//! - [`wire`]: the frozen, versioned record shapes (what bytes on disk mean).
+//! - [`codec`]: record <-> bytes (version tag, postcard payload, CRC-32C).
+//! - [`keys`]: the key layout in sled (log, per-window index, lookup indexes).
+//! - [`log`]: opening the database and reading it (one window, all history, indexes).
+//! - [`journal`]: the single writer thread: batch, write, flush, fdatasync, release.
+
+pub mod codec;
+pub mod convert;
+pub mod journal;
+pub mod keys;
+pub mod log;
+mod record;
+pub mod wire;
+
+pub use journal::{Journal, JournalError, JournalOptions};
+pub use log::{EventLog, StoreError};
+pub use record::{IdempotencyEntry, IdempotentOutcome, Record};

@@ -1,0 +1,85 @@
+//! The frozen wire shapes of log records (catalogue: `events/README.md`).
+//!
+//! postcard is positional and not self-describing, so these types are the on-disk
+//! contract: never reorder, retype or remove a field or variant. New event variants go
+//! at the end of their enum; a change to an existing shape is a new `StoredRecord`
+//! version with its own frozen types, and old versions keep decoding forever. Times are
+//! integer microseconds since the Unix epoch (UTC).
+
+use serde::{Deserialize, Serialize};
+
+/// Outer envelope: the variant index is the record's version tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredRecord {
+    V1(RecordV1),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordV1 {
+    pub recorded_at_us: i64,
+    pub body: BodyV1,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BodyV1 {
+    Venue(VenueEventV1),
+    Window { window: WindowKeyV1, event: WindowEventV1 },
+    Idempotency(IdempotencyV1),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowKeyV1 {
+    pub venue_id: String,
+    pub start_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowEventV1 {
+    WindowOpened { capacity: u32 },
+    HoldPlaced { reservation_id: [u8; 16], quantity: u32, placed_at_us: i64, expires_at_us: i64, email: Option<String> },
+    HoldConfirmed { reservation_id: [u8; 16], payment_ref: String, confirmed_at_us: i64, late: bool },
+    HoldCancelled { reservation_id: [u8; 16], cancelled_at_us: i64 },
+    HoldExpired { reservation_id: [u8; 16], expired_at_us: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VenueEventV1 {
+    VenueRegistered(VenueV1),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueV1 {
+    pub id: String,
+    pub name: String,
+    /// IANA time zone name, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    pub price_minor: u64,
+    pub currency: String,
+    pub hold_ttl_secs: u32,
+    pub default_slots_per_hour: u32,
+    pub overrides: Vec<HourOverrideV1>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourOverrideV1 {
+    /// 0 = Monday .. 6 = Sunday.
+    pub weekday: u8,
+    pub hour: u8,
+    pub slots_per_hour: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyV1 {
+    pub key: String,
+    pub venue_id: String,
+    pub quantity: Option<u32>,
+    pub window_start_us: Option<i64>,
+    pub email: Option<String>,
+    pub outcome: IdempotentOutcomeV1,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdempotentOutcomeV1 {
+    Reserved { window: WindowKeyV1, reservation_id: [u8; 16] },
+    SoldOut { available: u32 },
+}
