@@ -1,0 +1,16 @@
+//! Integration tests: one test binary (each `tests/*.rs` would be a separate link).
+//!
+//! Module map: `helpers` (spawn_app on a random port with real sled in a temp dir, and
+//! the real binary for crash tests), then one module per area.
+
+mod helpers;
+
+mod api_bad_input;
+mod api_dev_pay;
+mod api_idempotency;
+mod api_race;
+mod api_scenarios;
+mod crash_restart;
+mod domain_dst;
+mod domain_props;
+mod event_fixtures;
