@@ -32,6 +32,9 @@ pub const RESERVATIONS_PER_WINDOW_MAX: usize = 100_000;
 /// Most windows one availability query may return (one week of 15-minute windows).
 pub const WINDOWS_PER_QUERY_MAX: usize = 7 * 24 * 4;
 
+/// Highest price of one queue skip, in minor units (so price x quantity fits any total).
+pub const PRICE_MINOR_MAX: u64 = 100_000_000;
+
 /// Most venues the service accepts.
 pub const VENUES_MAX: usize = 10_000;
 

@@ -17,7 +17,7 @@ use crate::domain::{
     Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, Window, WindowCounts,
     WindowKey, resolve_window_start,
 };
-use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, WINDOWS_PER_QUERY_MAX};
+use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
 use crate::store::{IdempotentOutcome, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +191,12 @@ impl Booking {
         let now = self.shared.clock.now();
         let from = from.unwrap_or(now);
         let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
+        let reach = chrono::Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
+        if from < now - reach || to > now + reach {
+            return Err(BookingError::BadRange(format!(
+                "from and to must lie within {SALES_HORIZON_DAYS_MAX} days of now"
+            )));
+        }
         if to <= from {
             return Err(BookingError::BadRange("`to` must be after `from`".into()));
         }

@@ -38,14 +38,14 @@ pub fn resolve_window_start(
     if !is_window_aligned(start) {
         return Err(Rejection::WindowNotAligned);
     }
-    let end = start + Duration::seconds(WINDOW_SECS);
-    if end <= now {
-        return Err(Rejection::WindowEnded { end });
+    let horizon = now + Duration::days(i64::from(horizon_days));
+    // Checked: a client may send any date chrono can parse, up to the year 262143.
+    let end = start.checked_add_signed(Duration::seconds(WINDOW_SECS));
+    match end {
+        Some(end) if end <= now => Err(Rejection::WindowEnded { end }),
+        Some(_) if start <= horizon => Ok(start),
+        _ => Err(Rejection::BeyondHorizon { horizon_days }),
     }
-    if start > now + Duration::days(i64::from(horizon_days)) {
-        return Err(Rejection::BeyondHorizon { horizon_days });
-    }
-    Ok(start)
 }
 
 impl ReserveRequest {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::{Schedule, VenueId};
-use crate::limits::{HOLD_TTL_SECS_MAX, HOLD_TTL_SECS_MIN, VENUE_NAME_LEN_MAX};
+use crate::limits::{HOLD_TTL_SECS_MAX, HOLD_TTL_SECS_MIN, PRICE_MINOR_MAX, VENUE_NAME_LEN_MAX};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VenueError {
@@ -15,6 +15,8 @@ pub enum VenueError {
     BadCurrency(String),
     #[error("hold_ttl_secs must be {HOLD_TTL_SECS_MIN}..={HOLD_TTL_SECS_MAX}, got {0}")]
     BadHoldTtl(u32),
+    #[error("price_minor must be at most {PRICE_MINOR_MAX}, got {0}")]
+    BadPrice(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,9 @@ impl Venue {
         }
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(VenueError::BadCurrency(currency.to_owned()));
+        }
+        if price_minor > PRICE_MINOR_MAX {
+            return Err(VenueError::BadPrice(price_minor));
         }
         if !(HOLD_TTL_SECS_MIN..=HOLD_TTL_SECS_MAX).contains(&hold_ttl_secs) {
             return Err(VenueError::BadHoldTtl(hold_ttl_secs));

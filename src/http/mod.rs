@@ -3,13 +3,14 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`dev_checkout`] (the built-in payment page), [`health`].
+//! [`dev_checkout`] (the built-in payment page), [`pages`] (the start page), [`health`].
 
 pub mod body;
 pub mod dev_checkout;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod pages;
 pub mod reservations;
 pub mod venues;
 
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_query(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_path(e).into()))
         .configure(health::routes)
+        .configure(pages::routes)
         .configure(venues::routes)
         .configure(reservations::routes);
     if dev_payments {

@@ -15,7 +15,7 @@ use crate::limits::SLED_CACHE_BYTES;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "data dir {0} is in use by another qskip process (sled holds a lock on it); stop that process or pick another --data-dir"
+        "data dir {0} is in use by another qskip process (sled holds a lock on it); stop that process or use another data dir"
     )]
     Locked(PathBuf),
     #[error("storage error: {0}")]
