@@ -11,4 +11,5 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod limits;
+pub mod replay;
 pub mod store;

@@ -1,5 +1,7 @@
-//! The `qskip` binary: `qskip serve` (the default) runs the service.
+//! The `qskip` binary: `serve` (the default) runs the service; `replay` checks the
+//! whole history; `events` dumps the log. All logic lives in the library.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,6 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use qskip::app::Application;
 use qskip::clock::SystemClock;
 use qskip::config::Config;
+use qskip::domain::VenueId;
+use qskip::replay::Filter;
+use qskip::store::EventLog;
 
 #[derive(Parser)]
 #[command(name = "qskip", version, about = "Sells queue skips per 15-minute window and never oversells")]
@@ -20,6 +25,39 @@ struct Cli {
 enum Command {
     /// Run the HTTP service (the default when no subcommand is given).
     Serve(ServeArgs),
+    /// Rebuild every window from the log, check the invariants, print a report.
+    /// Exits 0 when clean, 2 when a violation was found.
+    Replay(ReplayArgs),
+    /// Dump the log as JSON lines (debugging, export).
+    Events(EventsArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Data dir of a stopped service (or a copy of a running one's).
+    #[arg(long, env = "QSKIP_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Report only this venue's windows.
+    #[arg(long)]
+    venue: Option<String>,
+    /// Report only windows ending after this time (RFC 3339).
+    #[arg(long)]
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Report only windows starting before this time (RFC 3339).
+    #[arg(long)]
+    to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(clap::Args)]
+struct EventsArgs {
+    #[arg(long, env = "QSKIP_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Only this venue's records.
+    #[arg(long)]
+    venue: Option<String>,
 }
 
 #[derive(clap::Args, Default)]
@@ -50,19 +88,60 @@ fn init_tracing(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => ServeArgs { config: std::env::var_os("QSKIP_CONFIG").map(PathBuf::from), ..ServeArgs::default() },
-    };
-    init_tracing(args.log_format);
-    match actix_web::rt::System::new().block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("{error:#}");
-            eprintln!("qskip: {error:#}");
-            ExitCode::FAILURE
+    let outcome = match cli.command {
+        Some(Command::Replay(args)) => replay(args),
+        Some(Command::Events(args)) => events(args),
+        Some(Command::Serve(args)) => run_serve(args),
+        None => {
+            run_serve(ServeArgs { config: std::env::var_os("QSKIP_CONFIG").map(PathBuf::from), ..ServeArgs::default() })
         }
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("qskip: {error:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn run_serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing(args.log_format);
+    actix_web::rt::System::new().block_on(serve(args)).inspect_err(|error| tracing::error!("{error:#}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens an existing data dir (replay must not create an empty one by mistake).
+fn open_existing(dir: &std::path::Path) -> anyhow::Result<EventLog> {
+    anyhow::ensure!(dir.join("db").is_file(), "{} holds no qskip data (no sled database)", dir.display());
+    Ok(EventLog::open(dir)?)
+}
+
+fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let log = open_existing(&args.data_dir)?;
+    let venue = args.venue.as_deref().map(VenueId::parse).transpose()?;
+    let filter = Filter { venue, from: args.from, to: args.to };
+    let show_progress = std::io::stderr().is_terminal() && !args.json;
+    let report = qskip::replay::replay(&log, &filter, |done, total| {
+        if show_progress && total > 0 {
+            eprint!("\rreplaying: {done}/{total} records ({}%)", done * 100 / total);
+        }
+    })?;
+    if show_progress {
+        eprintln!();
     }
+    match args.json {
+        true => println!("{}", serde_json::to_string_pretty(&report)?),
+        false => print!("{}", report.table()),
+    }
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {
+    let log = open_existing(&args.data_dir)?;
+    let venue = args.venue.as_deref().map(VenueId::parse).transpose()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    qskip::replay::dump_events(&log, venue.as_ref(), &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

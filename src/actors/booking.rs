@@ -3,7 +3,7 @@
 //! window state: every decision is the window actor's.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use actix::{Addr, MailboxError};
@@ -56,7 +56,7 @@ impl From<WindowError> for BookingError {
 
 /// Sends `msg` and maps a full mailbox or a slow actor to `Busy`. A timeout after the
 /// actor took the message leaves the outcome unknown: commands are safe to retry.
-async fn ask<M>(addr: &Addr<WindowActor>, msg: M) -> Result<M::Result, BookingError>
+async fn ask<M>(addr: Addr<WindowActor>, msg: M) -> Result<M::Result, BookingError>
 where
     M: actix::Message + Send + 'static,
     M::Result: Send,
@@ -74,13 +74,20 @@ pub struct Booking {
     venues: Venues,
     sales_horizon_days: u32,
     /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
-    keys_in_flight: Mutex<HashSet<String>>,
+    keys_in_flight: Arc<Mutex<HashSet<String>>>,
 }
 
-/// Removes a key from the in-flight set when the request ends, however it ends.
-struct InFlight<'a>(&'a Mutex<HashSet<String>>, String);
+/// An idempotency key claimed by one request; released on drop.
+struct InFlight(Arc<Mutex<HashSet<String>>>, String);
 
-impl Drop for InFlight<'_> {
+impl InFlight {
+    fn claim(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Self, BookingError> {
+        let fresh = keys.lock().expect("in-flight lock is never poisoned: no panics under it").insert(key.to_owned());
+        fresh.then(|| Self(keys.clone(), key.to_owned())).ok_or(BookingError::IdempotencyInProgress)
+    }
+}
+
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.lock().expect("in-flight lock is never poisoned").remove(&self.1);
     }
@@ -88,7 +95,7 @@ impl Drop for InFlight<'_> {
 
 impl Booking {
     pub fn new(shared: Shared, registry: Registry, venues: Venues, sales_horizon_days: u32) -> Self {
-        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Mutex::default() }
+        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Arc::default() }
     }
 
     pub fn venues(&self) -> &Venues {
@@ -121,14 +128,11 @@ impl Booking {
         if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(BookingError::BadIdempotencyKey);
         }
-        if !self.keys_in_flight.lock().expect("in-flight lock is never poisoned").insert(key.clone()) {
-            return Err(BookingError::IdempotencyInProgress);
-        }
-        let _in_flight = InFlight(&self.keys_in_flight, key.clone());
+        let in_flight = InFlight::claim(&self.keys_in_flight, &key)?;
         match self.shared.log.idempotency(&key)? {
             None => {
                 let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
-                self.place_hold(&venue, request, Some(tag)).await
+                self.place_hold(&venue, request, Some((tag, in_flight))).await
             }
             Some(entry) if entry.venue_id != venue.id || entry.request != request => {
                 Err(BookingError::IdempotencyKeyReused)
@@ -140,18 +144,28 @@ impl Booking {
         }
     }
 
+    /// A keyed hold runs in its own task that keeps the key claimed until the answer is
+    /// durable, even if the client hangs up: otherwise a quick retry could find no
+    /// record yet and place a second hold under the same key.
     async fn place_hold(
         &self,
         venue: &Venue,
         request: ReserveRequest,
-        tag: Option<IdempotencyTag>,
+        tag: Option<(IdempotencyTag, InFlight)>,
     ) -> Result<ReservationView, BookingError> {
         let quantity = request.quantity()?;
         let email = request.email()?;
         let start = resolve_window_start(request.window_start, self.shared.clock.now(), self.sales_horizon_days)?;
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
-        let view = ask(&self.actor(venue, start), Execute { command, idempotency: tag }).await??;
+        let (idempotency, in_flight) = tag.unzip();
+        let asked = ask(self.actor(venue, start), Execute { command, idempotency });
+        let answer = actix_web::rt::spawn(async move {
+            let answer = asked.await;
+            drop(in_flight);
+            answer
+        });
+        let view = answer.await.map_err(|_| BookingError::Unavailable("reservation task failed".into()))???;
         Ok(view.expect("PlaceHold answers with its reservation"))
     }
 
@@ -163,11 +177,11 @@ impl Booking {
     }
 
     pub async fn reservation(&self, id: ReservationId) -> Result<ReservationView, BookingError> {
-        Ok(ask(&self.reservation_actor(id)?, GetReservation(id)).await??)
+        Ok(ask(self.reservation_actor(id)?, GetReservation(id)).await??)
     }
 
     async fn execute(&self, id: ReservationId, command: Command) -> Result<ReservationView, BookingError> {
-        let view = ask(&self.reservation_actor(id)?, Execute { command, idempotency: None }).await??;
+        let view = ask(self.reservation_actor(id)?, Execute { command, idempotency: None }).await??;
         Ok(view.expect("commands on a reservation answer with it"))
     }
 
@@ -221,6 +235,6 @@ impl Booking {
             None if self.shared.log.window_exists(&key)? => self.actor(venue, start),
             None => return Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now))),
         };
-        Ok((key, ask(&addr, GetCounts).await??))
+        Ok((key, ask(addr, GetCounts).await??))
     }
 }

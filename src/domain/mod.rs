@@ -6,6 +6,7 @@
 //! [`Window::apply`] folds one event in and cannot fail. The same `apply` serves live
 //! traffic, recovery and the replay tool, so there is exactly one way state is built.
 
+mod audit;
 mod booking;
 mod command;
 mod event;
@@ -16,6 +17,7 @@ mod schedule;
 mod venue;
 mod window;
 
+pub use audit::Violation;
 pub use booking::{ReserveRequest, resolve_window_start};
 pub use command::Command;
 pub use event::{VenueEvent, WindowEvent};

@@ -14,3 +14,4 @@ mod crash_restart;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
+mod replay_tool;

@@ -1,0 +1,82 @@
+//! Checks that an event may be applied to a window: the invariants over history.
+//!
+//! `apply` trusts its input (events come from `decide`) and panics on an illegal
+//! transition. The replay tool reads logs it did not write - old, crafted, corrupt - so
+//! it asks here first and reports a violation instead of panicking.
+
+use super::{ReservationStatus, Window, WindowEvent};
+
+/// Why an event cannot follow the window's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error("window opened twice")]
+    OpenedTwice,
+    #[error("event before the window was opened")]
+    NotOpened,
+    #[error("hold for reservation {0} placed twice")]
+    DuplicateHold(String),
+    #[error("hold of {quantity} granted beyond capacity: {committed} committed of {capacity}")]
+    OverCapacity { quantity: u32, committed: u32, capacity: u32 },
+    #[error("late confirmation of {quantity} without room: {committed} committed of {capacity}")]
+    LateConfirmWithoutRoom { quantity: u32, committed: u32, capacity: u32 },
+    #[error("event for unknown reservation {0}")]
+    UnknownReservation(String),
+    #[error("reservation {id} is {status}; this event needs it held")]
+    NotHeld { id: String, status: ReservationStatus },
+    #[error("reservation {0} confirmed twice")]
+    ConfirmedTwice(String),
+    #[error("quantity must be at least 1")]
+    ZeroQuantity,
+}
+
+impl Window {
+    /// `Ok` when `event` is a legal next event; the grant checks are the
+    /// never-oversell invariant: a hold or late confirmation only with room.
+    pub fn audit(&self, event: &WindowEvent) -> Result<(), Violation> {
+        let committed = self.committed_recorded();
+        let capacity = self.capacity();
+        if matches!(event, WindowEvent::WindowOpened { .. }) {
+            return if self.is_opened() { Err(Violation::OpenedTwice) } else { Ok(()) };
+        }
+        if !self.is_opened() {
+            return Err(Violation::NotOpened);
+        }
+        match event {
+            WindowEvent::WindowOpened { .. } => unreachable!("handled above"),
+            WindowEvent::HoldPlaced { reservation_id, quantity, .. } => {
+                if self.reservation(reservation_id).is_some() {
+                    return Err(Violation::DuplicateHold(reservation_id.to_string()));
+                }
+                if *quantity == 0 {
+                    return Err(Violation::ZeroQuantity);
+                }
+                if committed + quantity > capacity {
+                    return Err(Violation::OverCapacity { quantity: *quantity, committed, capacity });
+                }
+                Ok(())
+            }
+            WindowEvent::HoldConfirmed { reservation_id, .. } => {
+                let r = self
+                    .reservation(reservation_id)
+                    .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
+                match r.status {
+                    ReservationStatus::Confirmed => Err(Violation::ConfirmedTwice(reservation_id.to_string())),
+                    ReservationStatus::Held => Ok(()),
+                    _ if committed + r.quantity > capacity => {
+                        Err(Violation::LateConfirmWithoutRoom { quantity: r.quantity, committed, capacity })
+                    }
+                    _ => Ok(()),
+                }
+            }
+            WindowEvent::HoldCancelled { reservation_id, .. } | WindowEvent::HoldExpired { reservation_id, .. } => {
+                let r = self
+                    .reservation(reservation_id)
+                    .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
+                match r.status {
+                    ReservationStatus::Held => Ok(()),
+                    status => Err(Violation::NotHeld { id: reservation_id.to_string(), status }),
+                }
+            }
+        }
+    }
+}
