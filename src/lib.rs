@@ -13,3 +13,4 @@ pub mod http;
 pub mod limits;
 pub mod replay;
 pub mod store;
+pub mod stripe;

@@ -15,3 +15,5 @@ mod domain_dst;
 mod domain_props;
 mod event_fixtures;
 mod replay_tool;
+mod stripe_client;
+mod stripe_signature;

@@ -1,0 +1,1 @@
+//! Stripe adapter (in progress): outgoing API client and webhook signature verification.
