@@ -41,9 +41,15 @@ pub struct Schedule {
 impl Schedule {
     pub fn new(default_slots_per_hour: u32, overrides: &[HourOverride]) -> Result<Self, ScheduleError> {
         check_slots(default_slots_per_hour)?;
+        overrides.iter().try_for_each(|o| check_slots(o.slots_per_hour))?;
+        Self::restore(default_slots_per_hour, overrides)
+    }
+
+    /// Rebuilds a schedule that was valid when it was recorded: input limits may have
+    /// tightened since, and history must still load. Only structure is checked.
+    pub fn restore(default_slots_per_hour: u32, overrides: &[HourOverride]) -> Result<Self, ScheduleError> {
         let mut table = BTreeMap::new();
         for o in overrides {
-            check_slots(o.slots_per_hour)?;
             if o.hour > 23 {
                 return Err(ScheduleError::BadHour(o.hour));
             }

@@ -49,7 +49,7 @@ impl ReservationJson {
             expires_at: view.expires_at,
             confirmed_at: view.confirmed_at,
             checkout_url,
-            amount_minor: venue.price_minor * u64::from(view.quantity),
+            amount_minor: venue.price_minor.saturating_mul(u64::from(view.quantity)),
             currency: venue.currency.clone(),
         }
     }

@@ -150,9 +150,12 @@ fn venue_from_wire(v: VenueV1) -> Result<Venue, InvalidRecord> {
             Ok(HourOverride { weekday, hour: o.hour, slots_per_hour: o.slots_per_hour })
         })
         .collect::<Result<Vec<_>, InvalidRecord>>()?;
-    let schedule = Schedule::new(v.default_slots_per_hour, &overrides).map_err(invalid)?;
+    // Built without `Venue::new`: its input limits may have tightened since the record
+    // was written, and a record that was valid then must still load.
+    let schedule = Schedule::restore(v.default_slots_per_hour, &overrides).map_err(invalid)?;
     let id = VenueId::parse(&v.id).map_err(invalid)?;
-    Venue::new(id, v.name, timezone, v.price_minor, &v.currency, v.hold_ttl_secs, schedule).map_err(invalid)
+    let VenueV1 { name, price_minor, currency, hold_ttl_secs, .. } = v;
+    Ok(Venue { id, name, timezone, price_minor, currency, hold_ttl_secs, schedule })
 }
 
 fn idempotency_to_wire(e: &IdempotencyEntry) -> IdempotencyV1 {
