@@ -42,6 +42,8 @@ impl Application {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));
+        let resumed = booking.resume_live_windows()?;
+        tracing::info!(windows = resumed, "resumed windows that may hold live holds");
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
@@ -70,7 +72,7 @@ impl Application {
     /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
     /// the error is returned so the process exits non-zero).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, journal, mut fatal, .. } = self;
+        let Self { server, journal, mut fatal, booking, .. } = self;
         let handle = server.handle();
         let result = tokio::select! {
             served = server => served.context("HTTP server failed"),
@@ -80,6 +82,7 @@ impl Application {
                 Err(anyhow::anyhow!("stopping: {error}"))
             }
         };
+        booking.registry().shutdown();
         journal.shutdown();
         result
     }

@@ -17,7 +17,10 @@ use crate::domain::{
     Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, Window, WindowCounts,
     WindowKey, resolve_window_start,
 };
-use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
+use crate::limits::{
+    ACTOR_REPLY_TIMEOUT_MS, HOLD_TTL_SECS_MAX, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOW_SECS,
+    WINDOWS_PER_QUERY_MAX,
+};
 use crate::store::{IdempotentOutcome, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +119,22 @@ impl Booking {
         self.registry.window(&WindowKey::new(venue.id.clone(), start), venue.capacity_at(start))
     }
 
+    /// Starts the actors of windows that may still hold live holds, so their expiry
+    /// timers run again after a restart (correctness never needs them; promptness
+    /// does). Returns how many were started.
+    pub fn resume_live_windows(&self) -> Result<usize, BookingError> {
+        let oldest = chrono::Duration::seconds(i64::from(HOLD_TTL_SECS_MAX) + WINDOW_SECS);
+        let since = self.shared.clock.now() - oldest;
+        let mut started = 0;
+        for venue in self.venues.all() {
+            for start in self.shared.log.window_starts_since(&venue.id, since)? {
+                self.actor(&venue, start);
+                started += 1;
+            }
+        }
+        Ok(started)
+    }
+
     /// Places a hold; with an idempotency key, a retry gets the first answer.
     pub async fn reserve(
         &self,
@@ -159,13 +178,20 @@ impl Booking {
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
-        let asked = ask(self.actor(venue, start), Execute { command, idempotency });
+        let addr = self.actor(venue, start);
+        // No timeout on the send itself: the key stays claimed until the actor has
+        // answered, however long the client waits, so a retry can never overtake it.
         let answer = actix_web::rt::spawn(async move {
-            let answer = asked.await;
+            let answer = addr.send(Execute { command, idempotency }).await;
             drop(in_flight);
             answer
         });
-        let view = answer.await.map_err(|_| BookingError::Unavailable("reservation task failed".into()))???;
+        let answer = tokio::time::timeout(StdDuration::from_millis(ACTOR_REPLY_TIMEOUT_MS), answer).await;
+        let view = match answer {
+            Err(_elapsed) => return Err(BookingError::Busy),
+            Ok(Err(_)) | Ok(Ok(Err(_))) => return Err(BookingError::Unavailable("window actor stopped".into())),
+            Ok(Ok(Ok(view))) => view?,
+        };
         Ok(view.expect("PlaceHold answers with its reservation"))
     }
 

@@ -16,7 +16,8 @@ use crate::domain::WindowKey;
 
 pub struct Registry {
     shared: Shared,
-    arbiters: Vec<Arbiter>,
+    /// Emptied by `shutdown`.
+    arbiters: Mutex<Vec<Arbiter>>,
     live: Mutex<HashMap<WindowKey, Addr<WindowActor>>>,
 }
 
@@ -24,7 +25,7 @@ impl Registry {
     /// Starts `arbiter_count` arbiter threads (at least one).
     pub fn new(shared: Shared, arbiter_count: usize) -> Self {
         let arbiters = (0..arbiter_count.max(1)).map(|_| Arbiter::new()).collect();
-        Self { shared, arbiters, live: Mutex::new(HashMap::new()) }
+        Self { shared, arbiters: Mutex::new(arbiters), live: Mutex::new(HashMap::new()) }
     }
 
     /// The live actor of `key`, or a newly started one; `scheduled_capacity` is used if
@@ -34,9 +35,13 @@ impl Registry {
         if let Some(addr) = live.get(key).filter(|addr| addr.connected()) {
             return addr.clone();
         }
-        let arbiter = &self.arbiters[self.arbiter_index(key)];
+        let arbiter = {
+            let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
+            assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
+            arbiters[arbiter_index(key, arbiters.len())].handle()
+        };
         let (key_for_actor, shared) = (key.clone(), self.shared.clone());
-        let addr = WindowActor::start_in_arbiter(&arbiter.handle(), move |_| {
+        let addr = WindowActor::start_in_arbiter(&arbiter, move |_| {
             WindowActor::new(key_for_actor, scheduled_capacity, shared)
         });
         live.insert(key.clone(), addr.clone());
@@ -53,17 +58,19 @@ impl Registry {
         self.live.lock().expect("registry lock is never poisoned").len()
     }
 
-    fn arbiter_index(&self, key: &WindowKey) -> usize {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        (hasher.finish() % self.arbiters.len() as u64) as usize
-    }
-
-    /// Stops every arbiter and waits for its thread.
-    pub fn shutdown(self) {
-        for arbiter in self.arbiters {
+    /// Stops every arbiter (and so every window actor) and waits for its thread.
+    pub fn shutdown(&self) {
+        self.live.lock().expect("registry lock is never poisoned").clear();
+        let arbiters = std::mem::take(&mut *self.arbiters.lock().expect("arbiters lock is never poisoned"));
+        for arbiter in arbiters {
             arbiter.stop();
             let _ = arbiter.join();
         }
     }
+}
+
+fn arbiter_index(key: &WindowKey, arbiter_count: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % arbiter_count as u64) as usize
 }

@@ -4,10 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, method_not_allowed};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.service(web::resource("/healthz").get(healthz).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/readyz").get(readyz).default_service(web::to(method_not_allowed)));
 }
 
 async fn healthz() -> HttpResponse {

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index));
+    cfg.service(web::resource("/").get(index).default_service(web::to(super::method_not_allowed)));
 }
 
 const INDEX_HTML: &str = r#"<!doctype html>

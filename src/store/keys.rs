@@ -49,6 +49,25 @@ fn biased(t: DateTime<Utc>) -> [u8; 8] {
     ((t.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
+/// Inverse of `biased`.
+fn unbiased(bytes: [u8; 8]) -> i64 {
+    (u64::from_be_bytes(bytes) ^ (1 << 63)) as i64
+}
+
+/// The window start (micros) inside a `W` key whose venue prefix is `prefix_len` long.
+pub fn window_start_micros(key: &[u8], prefix_len: usize) -> i64 {
+    let start: [u8; 8] =
+        key[prefix_len..prefix_len + 8].try_into().expect("W keys hold 8 bytes of start after the venue");
+    unbiased(start)
+}
+
+/// Index key prefix of one venue's windows starting at or after `since`.
+pub fn venue_windows_from(venue: &VenueId, since: DateTime<Utc>) -> Vec<u8> {
+    let mut key = venue_prefix(WINDOW, venue);
+    key.extend_from_slice(&biased(since));
+    key
+}
+
 /// Prefix of every index key of one window.
 pub fn window_prefix(window: &WindowKey) -> Vec<u8> {
     let mut key = venue_prefix(WINDOW, &window.venue_id);

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::codec::{self, DecodeError};
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
-use crate::domain::{ReservationId, Venue, VenueEvent, WindowEvent, WindowKey};
+use crate::domain::{ReservationId, Venue, VenueEvent, VenueId, WindowEvent, WindowKey};
 use crate::limits::SLED_CACHE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,26 @@ impl EventLog {
     /// True when the window has at least one event.
     pub fn window_exists(&self, window: &WindowKey) -> Result<bool, StoreError> {
         Ok(self.db.scan_prefix(keys::window_prefix(window)).next().transpose()?.is_some())
+    }
+
+    /// Starts of the venue's windows that start at or after `since` and have events:
+    /// one range scan of the window index, proportional to those windows' events.
+    pub fn window_starts_since(&self, venue: &VenueId, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let prefix = keys::venue_windows_prefix(venue);
+        let mut starts: Vec<DateTime<Utc>> = Vec::new();
+        for key in self.db.range(keys::venue_windows_from(venue, since)..).keys() {
+            let key = key?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let micros = keys::window_start_micros(&key, prefix.len());
+            let start = DateTime::from_timestamp_micros(micros)
+                .ok_or(StoreError::DanglingIndex { seq: keys::trailing_seq(&key) })?;
+            if starts.last() != Some(&start) {
+                starts.push(start);
+            }
+        }
+        Ok(starts)
     }
 
     /// Every registered venue, in its latest registered form.
