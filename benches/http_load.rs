@@ -491,13 +491,13 @@ fn main() {
 
     println!();
     println!(
-        "{:<24} {:>10} {:>9} {:>9} {:>8} {:>11} {:>11} {:>11}",
-        "phase", "req/s", "p50 ms", "p99 ms", "errors", "client CPU", "server CPU", "other CPU"
+        "{:<24} {:>10} {:>9} {:>9} {:>8} {:>11} {:>11} {:>11} {:>10}",
+        "phase", "req/s", "p50 ms", "p99 ms", "errors", "client CPU", "server CPU", "other CPU", "server us"
     );
     for r in &results {
         let errors: u64 = r.errors.values().sum();
         println!(
-            "{:<24} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>10.2}c {:>10.2}c {:>10.2}c",
+            "{:<24} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>10.2}c {:>10.2}c {:>10.2}c {:>10.0}",
             r.name,
             r.requests_per_sec,
             r.p50_micros as f64 / 1000.0,
@@ -505,7 +505,8 @@ fn main() {
             errors,
             r.client_cores,
             r.server_cores,
-            r.other_cores
+            r.other_cores,
+            r.server_cores * 1e6 / r.requests_per_sec.max(1.0)
         );
         let threads: Vec<String> = r.threads.iter().map(|(name, c)| format!("{name} {c:.2}")).collect();
         println!("    threads (cores): {}", threads.join(", "));
@@ -518,7 +519,8 @@ fn main() {
     }
     let rate = |prefix: &str| results.iter().find(|r| r.name.starts_with(prefix)).map(|r| r.requests_per_sec);
     println!("(CPU in cores over the measured interval: client = load generator threads, server = every other");
-    println!(" thread of this process, other = the rest of the machine, i.e. noise from other processes)");
+    println!(" thread of this process, other = the rest of the machine, i.e. noise from other processes;");
+    println!(" server us = server CPU microseconds per successful request, which other load barely moves)");
     println!();
     if let (Some(spread), Some(echo)) = (rate("spread"), rate("echo")) {
         println!("spread / echo: {:.2}  (target >= 0.40)", spread / echo);

@@ -142,6 +142,32 @@ fn run(
     }
 }
 
+/// Where a group-commit batch spends its time, measured on the log directly from one
+/// thread: `write_batch` (encode + sled inserts: CPU) and `make_durable` (sled flush,
+/// then fdatasync or not: mostly I/O wait). Returns (write us/record, durable us/batch).
+fn breakdown(sync_data: bool, batch: usize, duration: Duration) -> (f64, f64) {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let log = EventLog::open(dir.path()).expect("open event log");
+    let keys: Vec<WindowKey> = (0..64).map(window_key).collect();
+    let (mut seq, mut batches) = (1, 0u64);
+    let (mut writing, mut durable) = (Duration::ZERO, Duration::ZERO);
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        let now = Utc::now();
+        let records: Vec<_> = (0..batch).map(|i| record(&keys[i % keys.len()], now)).collect();
+        let t0 = Instant::now();
+        log.write_batch(seq, &records).expect("write batch");
+        let t1 = Instant::now();
+        log.make_durable(sync_data).expect("make durable");
+        writing += t1 - t0;
+        durable += t1.elapsed();
+        seq += batch as u64;
+        batches += 1;
+    }
+    let batches = batches.max(1) as f64;
+    (writing.as_secs_f64() * 1e6 / (batches * batch as f64), durable.as_secs_f64() * 1e6 / batches)
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter or `--list` from the harness is ignored.
     if std::env::args().any(|a| a == "--list") {
@@ -179,6 +205,15 @@ fn main() {
             setting.name, o.appends_per_sec, o.records_per_batch, o.flush_micros_per_batch, o.p50_micros, o.p99_micros
         );
         results.push(o);
+    }
+    let batch = results[1].records_per_batch.round().max(1.0) as usize;
+    let breakdown_time = measure.mul_f64(0.25).max(Duration::from_millis(200));
+    for sync_data in [true, false] {
+        let (write, durable) = breakdown(sync_data, batch, breakdown_time);
+        println!(
+            "single-thread breakdown, batches of {batch}: write_batch {write:.1} us/record, \
+             make_durable(sync_data = {sync_data}) {durable:.0} us/batch"
+        );
     }
     let rate = |i: usize| results[i].appends_per_sec;
     println!();

@@ -38,7 +38,8 @@ impl Application {
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
-        let shared = Shared { log, journal: journal.clone(), clock };
+        let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
+        let shared = Shared { log, journal: journal.clone(), clock, actor_idle };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));

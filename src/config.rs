@@ -11,7 +11,9 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::domain::{HourOverride, Schedule, Venue, VenueId};
-use crate::limits::{HOLD_TTL_SECS_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX};
+use crate::limits::{
+    ACTOR_IDLE_SECS_DEFAULT, HOLD_TTL_SECS_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -81,6 +83,7 @@ struct ConfigFile {
     hold_ttl_secs: Option<u32>,
     admin_token: Option<String>,
     sales_horizon_days: Option<u32>,
+    actor_idle_secs: Option<u64>,
     #[serde(default)]
     payments: PaymentsConfig,
     venues: Option<Vec<VenueFile>>,
@@ -96,6 +99,8 @@ pub struct Config {
     pub hold_ttl_secs: u32,
     pub admin_token: Option<String>,
     pub sales_horizon_days: u32,
+    /// Idle seconds after which the actor of a finished window stops.
+    pub actor_idle_secs: u64,
     pub payments: PaymentsConfig,
     pub venues: Vec<Venue>,
 }
@@ -148,6 +153,7 @@ impl Config {
             hold_ttl_secs,
             admin_token: file.admin_token,
             sales_horizon_days,
+            actor_idle_secs: file.actor_idle_secs.unwrap_or(ACTOR_IDLE_SECS_DEFAULT).max(1),
             payments: file.payments,
             venues,
         })

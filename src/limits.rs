@@ -50,6 +50,14 @@ pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
 
+/// Idle time after which the actor of a finished window (ended, no live holds) stops,
+/// in seconds. A later message revives it from its own events.
+pub const ACTOR_IDLE_SECS_DEFAULT: u64 = 60;
+
+/// Most window actors alive at once; beyond it new windows answer 503 until idle
+/// actors of finished windows stop.
+pub const ACTORS_LIVE_MAX: usize = 100_000;
+
 /// How long an adapter waits for a window actor before answering 503, in milliseconds.
 pub const ACTOR_REPLY_TIMEOUT_MS: u64 = 5_000;
 

@@ -115,8 +115,10 @@ impl Booking {
         self.venues.get(&id).ok_or_else(unknown)
     }
 
-    fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Addr<WindowActor> {
-        self.registry.window(&WindowKey::new(venue.id.clone(), start), venue.capacity_at(start))
+    /// The window's actor; `Busy` while the live-actor cap is reached.
+    fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Result<Addr<WindowActor>, BookingError> {
+        let key = WindowKey::new(venue.id.clone(), start);
+        self.registry.window(&key, venue.capacity_at(start)).ok_or(BookingError::Busy)
     }
 
     /// Starts the actors of windows that may still hold live holds, so their expiry
@@ -128,7 +130,7 @@ impl Booking {
         let mut started = 0;
         for venue in self.venues.all() {
             for start in self.shared.log.window_starts_since(&venue.id, since)? {
-                self.actor(&venue, start);
+                self.actor(&venue, start)?;
                 started += 1;
             }
         }
@@ -178,7 +180,7 @@ impl Booking {
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
-        let addr = self.actor(venue, start);
+        let addr = self.actor(venue, start)?;
         // No timeout on the send itself: the key stays claimed until the actor has
         // answered, however long the client waits, so a retry can never overtake it.
         let answer = actix_web::rt::spawn(async move {
@@ -199,7 +201,7 @@ impl Booking {
     fn reservation_actor(&self, id: ReservationId) -> Result<Addr<WindowActor>, BookingError> {
         let window = self.shared.log.reservation_window(&id)?.ok_or(BookingError::ReservationNotFound)?;
         let venue = self.venues.get(&window.venue_id).ok_or(BookingError::ReservationNotFound)?;
-        Ok(self.actor(&venue, window.start))
+        self.actor(&venue, window.start)
     }
 
     pub async fn reservation(&self, id: ReservationId) -> Result<ReservationView, BookingError> {
@@ -258,7 +260,7 @@ impl Booking {
         let key = WindowKey::new(venue.id.clone(), start);
         let addr = match self.registry.live_window(&key) {
             Some(addr) => addr,
-            None if self.shared.log.window_exists(&key)? => self.actor(venue, start),
+            None if self.shared.log.window_exists(&key)? => self.actor(venue, start)?,
             None => return Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now))),
         };
         Ok((key, ask(addr, GetCounts).await??))

@@ -30,4 +30,6 @@ pub struct Shared {
     pub log: EventLog,
     pub journal: Journal,
     pub clock: Arc<dyn Clock>,
+    /// Idle time after which the actor of a finished window stops (passivation).
+    pub actor_idle: std::time::Duration,
 }

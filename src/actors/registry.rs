@@ -3,7 +3,8 @@
 //! Windows are never pre-created: an actor starts when a message first needs it and
 //! recovers from the window's own events. Actors are spread over one arbiter (thread)
 //! per core by a hash of the window key, so hot windows of different venues run in
-//! parallel while each window stays single-threaded.
+//! parallel while each window stays single-threaded. Actors of finished windows stop
+//! when idle (see `WindowActor::passivate_if_idle`); the number alive is capped.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -13,6 +14,7 @@ use actix::{Actor, Addr, Arbiter};
 
 use super::{Shared, WindowActor};
 use crate::domain::WindowKey;
+use crate::limits::ACTORS_LIVE_MAX;
 
 pub struct Registry {
     shared: Shared,
@@ -29,11 +31,19 @@ impl Registry {
     }
 
     /// The live actor of `key`, or a newly started one; `scheduled_capacity` is used if
-    /// the window has no events yet.
-    pub fn window(&self, key: &WindowKey, scheduled_capacity: u32) -> Addr<WindowActor> {
+    /// the window has no events yet. `None` when `ACTORS_LIVE_MAX` actors are alive.
+    pub fn window(&self, key: &WindowKey, scheduled_capacity: u32) -> Option<Addr<WindowActor>> {
         let mut live = self.live.lock().expect("registry lock is never poisoned: no panics under it");
         if let Some(addr) = live.get(key).filter(|addr| addr.connected()) {
-            return addr.clone();
+            return Some(addr.clone());
+        }
+        if live.len() >= ACTORS_LIVE_MAX {
+            // Forget passivated actors before refusing.
+            live.retain(|_, addr| addr.connected());
+            if live.len() >= ACTORS_LIVE_MAX {
+                tracing::warn!(live = live.len(), "live window actor cap reached");
+                return None;
+            }
         }
         let arbiter = {
             let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
@@ -45,7 +55,7 @@ impl Registry {
             WindowActor::new(key_for_actor, scheduled_capacity, shared)
         });
         live.insert(key.clone(), addr.clone());
-        addr
+        Some(addr)
     }
 
     /// The live actor of `key`, if one is running.
@@ -54,8 +64,9 @@ impl Registry {
         live.get(key).filter(|addr| addr.connected()).cloned()
     }
 
+    /// Window actors currently running (passivated ones are not counted).
     pub fn live_count(&self) -> usize {
-        self.live.lock().expect("registry lock is never poisoned").len()
+        self.live.lock().expect("registry lock is never poisoned").values().filter(|addr| addr.connected()).count()
     }
 
     /// Stops every arbiter (and so every window actor) and waits for its thread.

@@ -9,7 +9,7 @@
 
 use std::future::{Future, ready};
 use std::pin::Pin;
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -39,6 +39,8 @@ pub struct WindowActor {
     /// Journal ticket of this actor's latest submission: replies wait for it.
     last_ticket: u64,
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
+    /// When the last message arrived: a finished window stops after `actor_idle`.
+    last_activity: Instant,
 }
 
 type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
@@ -49,7 +51,16 @@ fn unavailable(error: JournalError) -> WindowError {
 
 impl WindowActor {
     pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
-        Self { key, scheduled_capacity, state: State::Recovering, shared, last_ticket: 0, expiry_timer: None }
+        let last_activity = Instant::now();
+        Self {
+            key,
+            scheduled_capacity,
+            state: State::Recovering,
+            shared,
+            last_ticket: 0,
+            expiry_timer: None,
+            last_activity,
+        }
     }
 
     fn window(&mut self) -> Result<&mut Window, WindowError> {
@@ -170,6 +181,32 @@ impl WindowActor {
     }
 }
 
+impl WindowActor {
+    /// Stops the actor when its window can change no more by itself - ended, no live
+    /// hold, nothing waiting for the journal - and nobody asked anything for a while.
+    /// Its state is exactly its events, so a later message revives it unchanged.
+    fn passivate_if_idle(&mut self, ctx: &mut Context<Self>) {
+        let now = self.shared.clock.now();
+        let finished = match &self.state {
+            State::Ready(window) if window.earliest_expiry().is_some_and(|at| at <= now) => {
+                // Log the expiries first (the timer may not have run, e.g. under a
+                // test clock); the next tick can then stop the actor.
+                let durable = self.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
+                ctx.spawn(durable.into_actor(self).map(|_, _, _| ()));
+                false
+            }
+            State::Ready(window) => now >= window.key().end() && window.earliest_expiry().is_none(),
+            State::Failed(_) => true,
+            State::Recovering => false,
+        };
+        let idle = self.last_activity.elapsed() >= self.shared.actor_idle;
+        if finished && idle && self.shared.journal.is_durable(self.last_ticket) {
+            tracing::debug!(window = %self.key, "passivating finished window");
+            ctx.stop();
+        }
+    }
+}
+
 fn idempotency_record(tag: IdempotencyTag, outcome: IdempotentOutcome) -> Record {
     Record::Idempotency(IdempotencyEntry { key: tag.key, venue_id: tag.venue_id, request: tag.request, outcome })
 }
@@ -186,6 +223,7 @@ impl Actor for WindowActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(ACTOR_MAILBOX_CAPACITY);
         self.recover(ctx);
+        ctx.run_interval(self.shared.actor_idle, Self::passivate_if_idle);
     }
 }
 
@@ -193,6 +231,7 @@ impl Handler<Execute> for WindowActor {
     type Result = ResponseFuture<Result<Option<ReservationView>, WindowError>>;
 
     fn handle(&mut self, msg: Execute, ctx: &mut Context<Self>) -> Self::Result {
+        self.last_activity = Instant::now();
         let now = self.shared.clock.now();
         let reply = self.execute(msg, now);
         self.rearm_expiry_timer(ctx);
@@ -204,6 +243,7 @@ impl Handler<GetCounts> for WindowActor {
     type Result = ResponseFuture<Result<WindowCounts, WindowError>>;
 
     fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
+        self.last_activity = Instant::now();
         let now = self.shared.clock.now();
         let counts = match self.window() {
             Ok(window) => window.counts_at(now),
@@ -218,6 +258,7 @@ impl Handler<GetReservation> for WindowActor {
     type Result = ResponseFuture<Result<ReservationView, WindowError>>;
 
     fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
+        self.last_activity = Instant::now();
         let now = self.shared.clock.now();
         let view = self.window().and_then(|window| {
             let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;

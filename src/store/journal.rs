@@ -167,6 +167,11 @@ impl Journal {
         }
     }
 
+    /// True when every submission up to `ticket` is durable.
+    pub fn is_durable(&self, ticket: u64) -> bool {
+        self.inner.durable.borrow().ticket >= ticket
+    }
+
     /// True once a write has failed; the service is then not ready.
     pub fn is_failed(&self) -> bool {
         self.inner.failed.load(Ordering::Acquire)

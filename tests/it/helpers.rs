@@ -117,11 +117,14 @@ pub struct AppOptions {
     /// Use the wall clock instead of the manual one (timer tests).
     pub system_clock: bool,
     pub clock_start: DateTime<Utc>,
+    /// Idle seconds before the actor of a finished window stops (passivation).
+    pub actor_idle_secs: Option<u64>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { venues: vec![VenueSpec::new(VENUE, 40)], system_clock: false, clock_start: at(CLOCK_START) }
+        let venues = vec![VenueSpec::new(VENUE, 40)];
+        Self { venues, system_clock: false, clock_start: at(CLOCK_START), actor_idle_secs: None }
     }
 }
 
@@ -145,6 +148,11 @@ impl AppOptions {
 
     pub fn system_clock(mut self) -> Self {
         self.system_clock = true;
+        self
+    }
+
+    pub fn actor_idle_secs(mut self, secs: u64) -> Self {
+        self.actor_idle_secs = Some(secs);
         self
     }
 }
@@ -346,6 +354,8 @@ pub struct TestApp {
     pub system_clock: bool,
     pub venues: Vec<VenueSpec>,
     pub data_dir: TempDir,
+    /// The service's facade, for checks the API does not expose (live actors).
+    pub booking: Arc<qskip::actors::Booking>,
 }
 
 impl TestApp {
@@ -379,12 +389,17 @@ pub async fn spawn_app() -> TestApp {
 /// Builds the application in-process and serves it on this test's actix system.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temp dir");
-    let text = config_toml(data_dir.path(), &options.venues);
+    let mut text = config_toml(data_dir.path(), &options.venues);
+    if let Some(secs) = options.actor_idle_secs {
+        // Top-level keys must come before the first [[venues]] table.
+        text = format!("actor_idle_secs = {secs}\n{text}");
+    }
     let config = Config::from_toml(&text, Path::new("test.toml")).expect("the test config is valid");
     let clock = Arc::new(ManualClock::new(options.clock_start));
     let app_clock: Arc<dyn Clock> = if options.system_clock { Arc::new(SystemClock) } else { clock.clone() };
     let app = Application::build(config, app_clock).await.expect("the application builds");
     let port = app.addr().port();
+    let booking = app.booking().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
@@ -395,6 +410,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         system_clock: options.system_clock,
         venues: options.venues,
         data_dir,
+        booking,
     }
 }
 
