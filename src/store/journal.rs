@@ -1,8 +1,10 @@
 //! The group-commit journal: the only writer of the event log.
 //!
-//! Any number of actors submit batches of records. One OS thread takes every pending
-//! submission, writes them all in one atomic sled batch, flushes sled once (and
-//! fdatasyncs its file), and only then completes each submission's future. So an
+//! Any number of actors submit batches of records. One OS thread (the writer) takes
+//! every pending submission and writes them all in one atomic sled batch; a second
+//! (the flusher) flushes sled once for every batch written so far (and fdatasyncs its
+//! file), and only then completes each submission's future. The writer applies the next
+//! batch while the flusher waits on the disk. So an
 //! acknowledged record is on disk, and a hot system pays one flush per *batch*, not per
 //! request. Submissions are numbered by a ticket in channel order; `durable` publishes
 //! the highest ticket on disk, which lets a reader wait until everything it has seen is
@@ -77,7 +79,8 @@ struct Inner {
     durable: watch::Receiver<DurableMark>,
     failed: Arc<AtomicBool>,
     stats: Arc<JournalStats>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The writer, then the flusher: joined in that order on shutdown.
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// Handle to the journal; clones share the one writer.
@@ -86,23 +89,27 @@ pub struct Journal {
     inner: Arc<Inner>,
 }
 
-pub type OnFatal = Box<dyn Fn(&JournalError) + Send>;
+pub type OnFatal = Box<dyn Fn(&JournalError) + Send + Sync>;
 
 impl Journal {
     /// Starts the writer thread on `log`.
     pub fn start(log: EventLog, options: JournalOptions, on_fatal: OnFatal) -> Result<Self, StoreError> {
         assert!(options.batch_submissions_max >= 1, "a batch holds at least one submission");
         let next_seq = log.last_seq()? + 1;
-        let (channel, receiver) = mpsc::channel();
+        let (channel, submissions) = mpsc::channel();
+        let (to_flusher, applied) = mpsc::channel();
         let (durable_tx, durable) = watch::channel(DurableMark::default());
         let failed = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(JournalStats::default());
-        let writer =
-            Writer { log, options, next_seq, durable: durable_tx, failed: failed.clone(), stats: stats.clone() };
-        let handle =
-            std::thread::Builder::new().name("qskip-journal".into()).spawn(move || writer.run(receiver, on_fatal))?;
+        let outcome = Arc::new(Outcome { durable: durable_tx, failed: failed.clone(), stats: stats.clone(), on_fatal });
+        let flusher = Flusher { log: log.clone(), options, outcome: outcome.clone() };
+        let writer = Writer { log, batch_submissions_max: options.batch_submissions_max, next_seq, outcome };
+        let spawn = |name: &str| std::thread::Builder::new().name(name.into());
+        let flush_thread = spawn("qskip-flush").spawn(move || flusher.run(applied))?;
+        let write_thread = spawn("qskip-journal").spawn(move || writer.run(submissions, to_flusher))?;
         let sender = Mutex::new(Sender { next_ticket: 1, channel: Some(channel) });
-        let inner = Inner { sender, durable, failed, stats, writer: Mutex::new(Some(handle)) };
+        let threads = Mutex::new(vec![write_thread, flush_thread]);
+        let inner = Inner { sender, durable, failed, stats, threads };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -181,64 +188,126 @@ impl Journal {
         &self.inner.stats
     }
 
-    /// Stops accepting appends, lets the writer finish what it has, and waits for it.
+    /// Stops accepting appends, lets both threads finish what they have, and waits.
+    /// (The writer ends when the last sender is gone, and with it the flusher's input.)
     pub fn shutdown(&self) {
         self.inner.sender.lock().expect("journal sender lock is never poisoned").channel = None;
-        let handle = self.inner.writer.lock().expect("journal writer lock is never poisoned").take();
-        if let Some(handle) = handle {
-            let _ = handle.join();
+        let threads = std::mem::take(&mut *self.inner.threads.lock().expect("journal threads lock is never poisoned"));
+        for thread in threads {
+            let _ = thread.join();
         }
     }
 }
 
-struct Writer {
-    log: EventLog,
-    options: JournalOptions,
-    next_seq: u64,
+/// What both journal threads share: the durable mark, the failure flag and counters.
+struct Outcome {
     durable: watch::Sender<DurableMark>,
     failed: Arc<AtomicBool>,
     stats: Arc<JournalStats>,
+    on_fatal: OnFatal,
+}
+
+impl Outcome {
+    /// Marks the journal failed (once: later failures only log) and tells `on_fatal`.
+    fn fail(&self, error: &StoreError) -> JournalError {
+        let journal_error = JournalError::WriteFailed(error.to_string().into());
+        if !self.failed.swap(true, Ordering::AcqRel) {
+            tracing::error!(%error, "journal write failed; failing every waiter and stopping");
+            self.durable.send_modify(|m| m.failed = true);
+            (self.on_fatal)(&journal_error);
+        }
+        journal_error
+    }
+
+    fn is_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+}
+
+fn answer_all(replies: impl IntoIterator<Item = Reply>, result: &Result<(), JournalError>) {
+    replies.into_iter().for_each(|reply| drop(reply.send(result.clone())));
+}
+
+/// A batch the writer has applied to sled, waiting for the flush that covers it.
+struct Applied {
+    last_ticket: u64,
+    has_records: bool,
+    replies: Vec<Reply>,
+}
+
+/// Takes up to `max` items: blocks for the first, then takes what is already queued.
+fn take_batch<T>(receiver: &mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut batch = vec![receiver.recv().ok()?];
+    batch.extend(receiver.try_iter().take(max - 1));
+    Some(batch)
+}
+
+/// Applies batches to sled, in submission order, and hands them to the flusher. It
+/// runs while the flusher makes the previous batch durable: apply (CPU) and flush
+/// (I/O) overlap instead of taking turns.
+struct Writer {
+    log: EventLog,
+    batch_submissions_max: usize,
+    next_seq: u64,
+    outcome: Arc<Outcome>,
 }
 
 impl Writer {
-    fn run(mut self, receiver: mpsc::Receiver<Submission>, on_fatal: OnFatal) {
-        let mut batch = Vec::new();
-        while let Ok(first) = receiver.recv() {
-            batch.push(first);
-            while batch.len() < self.options.batch_submissions_max {
-                match receiver.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
+    fn run(mut self, receiver: mpsc::Receiver<Submission>, flusher: mpsc::Sender<Applied>) {
+        while let Some(mut batch) = take_batch(&receiver, self.batch_submissions_max) {
+            let last_ticket = batch.last().expect("take_batch returns at least one").ticket;
+            let records: Vec<(DateTime<Utc>, Record)> = batch.iter_mut().flat_map(|s| s.records.drain(..)).collect();
+            let replies: Vec<Reply> = batch.into_iter().map(|s| s.reply).collect();
+            if self.outcome.is_failed() {
+                answer_all(replies, &Err(JournalError::WriteFailed("earlier write failed".into())));
+                continue;
             }
-            if let Err(error) = self.commit(&mut batch) {
-                tracing::error!(%error, "journal write failed; failing every waiter and stopping");
-                let error = JournalError::WriteFailed(error.to_string().into());
-                self.failed.store(true, Ordering::Release);
-                self.durable.send_modify(|m| m.failed = true);
-                batch.drain(..).chain(receiver.try_iter()).for_each(|s| drop(s.reply.send(Err(error.clone()))));
-                on_fatal(&error);
-                receiver.iter().for_each(|s| drop(s.reply.send(Err(error.clone()))));
-                return;
+            if !records.is_empty() {
+                if let Err(error) = self.log.write_batch(self.next_seq, &records) {
+                    answer_all(replies, &Err(self.outcome.fail(&error)));
+                    continue;
+                }
+                self.next_seq += records.len() as u64;
+                self.outcome.stats.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+            }
+            let applied = Applied { last_ticket, has_records: !records.is_empty(), replies };
+            if let Err(mpsc::SendError(applied)) = flusher.send(applied) {
+                answer_all(applied.replies, &Err(JournalError::Stopped));
             }
         }
     }
+}
 
-    /// Writes and makes durable every record of `batch`, then releases its waiters.
-    fn commit(&mut self, batch: &mut Vec<Submission>) -> Result<(), StoreError> {
-        let records: Vec<(DateTime<Utc>, Record)> = batch.iter_mut().flat_map(|s| s.records.drain(..)).collect();
-        if !records.is_empty() {
-            let started = std::time::Instant::now();
-            self.log.write_batch(self.next_seq, &records)?;
-            self.log.make_durable(self.options.sync_data)?;
-            self.next_seq += records.len() as u64;
-            self.stats.flush_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-            self.stats.batches.fetch_add(1, Ordering::Relaxed);
-            self.stats.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+/// Makes applied batches durable - one sled flush (+ fdatasync) for all batches
+/// applied so far - and only then releases their waiters.
+struct Flusher {
+    log: EventLog,
+    options: JournalOptions,
+    outcome: Arc<Outcome>,
+}
+
+impl Flusher {
+    fn run(self, receiver: mpsc::Receiver<Applied>) {
+        while let Some(batches) = take_batch(&receiver, self.options.batch_submissions_max) {
+            let last_ticket = batches.last().expect("take_batch returns at least one").last_ticket;
+            let needs_flush = batches.iter().any(|b| b.has_records);
+            let replies = batches.into_iter().flat_map(|b| b.replies);
+            if self.outcome.is_failed() {
+                answer_all(replies, &Err(JournalError::WriteFailed("earlier write failed".into())));
+                continue;
+            }
+            if needs_flush {
+                let started = std::time::Instant::now();
+                if let Err(error) = self.log.make_durable(self.options.sync_data) {
+                    answer_all(replies, &Err(self.outcome.fail(&error)));
+                    continue;
+                }
+                let stats = &self.outcome.stats;
+                stats.flush_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+            }
+            self.outcome.durable.send_modify(|m| m.ticket = last_ticket);
+            answer_all(replies, &Ok(()));
         }
-        let last_ticket = batch.last().expect("a batch holds at least one submission").ticket;
-        self.durable.send_modify(|m| m.ticket = last_ticket);
-        batch.drain(..).for_each(|s| drop(s.reply.send(Ok(()))));
-        Ok(())
     }
 }
