@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use super::Shared;
 use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
-use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
+use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
 
@@ -119,8 +119,8 @@ impl WindowActor {
             Err(rejection) => return self.refuse(rejection, msg.idempotency, now),
         };
         for event in &events {
+            debug_assert_eq!(window.audit(event), Ok(()), "{}: decide produced an illegal event", window.key());
             window.apply(event);
-            debug_assert!(grant_keeps_capacity(window, event), "{}: decide granted beyond capacity", window.key());
         }
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
@@ -209,12 +209,6 @@ impl WindowActor {
 
 fn idempotency_record(tag: IdempotencyTag, outcome: IdempotentOutcome) -> Record {
     Record::Idempotency(IdempotencyEntry { key: tag.key, venue_id: tag.venue_id, request: tag.request, outcome })
-}
-
-/// After a grant (a hold or a late confirmation) the window is within capacity.
-pub fn grant_keeps_capacity(window: &Window, event: &WindowEvent) -> bool {
-    let grant = matches!(event, WindowEvent::HoldPlaced { .. } | WindowEvent::HoldConfirmed { late: true, .. });
-    !grant || window.committed_recorded() <= window.capacity()
 }
 
 impl Actor for WindowActor {
