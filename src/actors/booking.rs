@@ -109,7 +109,7 @@ impl Booking {
         &self.registry
     }
 
-    pub fn venue(&self, id: &str) -> Result<Venue, BookingError> {
+    pub fn venue(&self, id: &str) -> Result<Arc<Venue>, BookingError> {
         let unknown = || BookingError::UnknownVenue(id.to_owned());
         let id = VenueId::parse(id).map_err(|_| unknown())?;
         self.venues.get(&id).ok_or_else(unknown)

@@ -19,7 +19,8 @@ pub enum SeedError {
 /// Shared, read-mostly map of venues. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Venues {
-    by_id: Arc<RwLock<BTreeMap<VenueId, Venue>>>,
+    /// Venues are shared, not copied: a request reads its venue several times.
+    by_id: Arc<RwLock<BTreeMap<VenueId, Arc<Venue>>>>,
 }
 
 impl Venues {
@@ -32,17 +33,18 @@ impl Venues {
         clock: &dyn Clock,
         configured: &[Venue],
     ) -> Result<Self, SeedError> {
-        let mut by_id: BTreeMap<VenueId, Venue> = log.venues()?.into_iter().map(|v| (v.id.clone(), v)).collect();
+        let mut by_id: BTreeMap<VenueId, Arc<Venue>> =
+            log.venues()?.into_iter().map(|v| (v.id.clone(), Arc::new(v))).collect();
         let mut records = Vec::new();
         for venue in configured {
             match by_id.get(&venue.id) {
-                Some(logged) if logged != venue => {
+                Some(logged) if **logged != *venue => {
                     tracing::warn!(venue = %venue.id, "config differs from the logged venue; the log wins");
                 }
                 Some(_) => {}
                 None => {
                     records.push((clock.now(), Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
-                    by_id.insert(venue.id.clone(), venue.clone());
+                    by_id.insert(venue.id.clone(), Arc::new(venue.clone()));
                 }
             }
         }
@@ -53,11 +55,11 @@ impl Venues {
         Ok(Self { by_id: Arc::new(RwLock::new(by_id)) })
     }
 
-    pub fn get(&self, id: &VenueId) -> Option<Venue> {
+    pub fn get(&self, id: &VenueId) -> Option<Arc<Venue>> {
         self.by_id.read().expect("venues lock is never poisoned").get(id).cloned()
     }
 
-    pub fn all(&self) -> Vec<Venue> {
+    pub fn all(&self) -> Vec<Arc<Venue>> {
         self.by_id.read().expect("venues lock is never poisoned").values().cloned().collect()
     }
 }

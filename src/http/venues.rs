@@ -12,13 +12,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list(state: web::Data<AppState>) -> HttpResponse {
-    let venues: Vec<VenueJson> = state.booking.venues().all().iter().map(VenueJson::from).collect();
+    let venues: Vec<VenueJson> = state.booking.venues().all().iter().map(|v| VenueJson::from(&**v)).collect();
     HttpResponse::Ok().json(venues)
 }
 
 async fn show(state: web::Data<AppState>, venue: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let venue = state.booking.venue(&venue)?;
-    Ok(HttpResponse::Ok().json(VenueJson::from(&venue)))
+    Ok(HttpResponse::Ok().json(VenueJson::from(&*venue)))
 }
 
 async fn windows(
