@@ -13,7 +13,9 @@ use crate::actors::{Booking, Registry, Shared, Venues};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::{self, AppState};
+use crate::payments::RefundWorker;
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
+use crate::stripe::{ClientConfig, SecretKey, StripeClient};
 
 /// Seconds a graceful stop waits for in-flight requests.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
@@ -31,7 +33,10 @@ impl Application {
     /// [`Application::run_until_stopped`].
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         if config.payments.provider == PaymentProvider::Stripe {
-            anyhow::bail!("payments.provider = \"stripe\" is not available yet; use \"dev\" (the default)");
+            anyhow::bail!(
+                "payments.provider = \"stripe\" (checkout through Stripe) is not available yet; keep \"dev\". \
+                 [payments.stripe] webhook_secrets and secret_key already enable the webhook and refunds"
+            );
         }
         let log = EventLog::open(&config.data_dir)?;
         let (fatal_tx, fatal) = watch::channel(None);
@@ -45,6 +50,13 @@ impl Application {
         let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));
         let resumed = booking.resume_live_windows()?;
         tracing::info!(windows = resumed, "resumed windows that may hold live holds");
+        let stripe = config.payments.stripe.clone().unwrap_or_default();
+        if let Some(secret_key) = &stripe.secret_key {
+            let mut client = ClientConfig::new(SecretKey::new(secret_key.clone()));
+            client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
+            RefundWorker::new(booking.clone(), StripeClient::new(client)?).spawn();
+            tracing::info!("refund worker started");
+        }
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = web::Data::new(AppState {
@@ -52,6 +64,7 @@ impl Application {
             journal: journal.clone(),
             public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
             dev_payments: config.payments.provider == PaymentProvider::Dev,
+            webhook_secrets: stripe.webhook_secrets.clone(),
         });
         let server = HttpServer::new(move || {
             App::new().configure(|cfg| http::configure(cfg, state.clone())).default_service(web::to(http::not_found))

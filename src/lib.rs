@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod limits;
+pub mod payments;
 pub mod replay;
 pub mod store;
 pub mod stripe;

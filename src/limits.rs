@@ -47,6 +47,12 @@ pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 /// Largest accepted JSON request body of the public API, in bytes.
 pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
 
+/// Largest accepted Stripe webhook body, in bytes (events embed whole objects).
+pub const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
+
+/// How often the refund worker looks for refunds still owed, in milliseconds.
+pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
+
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
 

@@ -101,6 +101,15 @@ impl Booking {
         Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Arc::default() }
     }
 
+    /// The service's current time (the injected clock).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    pub fn log(&self) -> &crate::store::EventLog {
+        &self.shared.log
+    }
+
     pub fn venues(&self) -> &Venues {
         &self.venues
     }
@@ -198,7 +207,7 @@ impl Booking {
     }
 
     /// The actor of the window holding reservation `id`.
-    fn reservation_actor(&self, id: ReservationId) -> Result<Addr<WindowActor>, BookingError> {
+    pub(super) fn reservation_actor(&self, id: ReservationId) -> Result<Addr<WindowActor>, BookingError> {
         let window = self.shared.log.reservation_window(&id)?.ok_or(BookingError::ReservationNotFound)?;
         let venue = self.venues.get(&window.venue_id).ok_or(BookingError::ReservationNotFound)?;
         self.actor(&venue, window.start)
@@ -208,7 +217,7 @@ impl Booking {
         Ok(ask(self.reservation_actor(id)?, GetReservation(id)).await??)
     }
 
-    async fn execute(&self, id: ReservationId, command: Command) -> Result<ReservationView, BookingError> {
+    pub(super) async fn execute(&self, id: ReservationId, command: Command) -> Result<ReservationView, BookingError> {
         let view = ask(self.reservation_actor(id)?, Execute { command, idempotency: None }).await??;
         Ok(view.expect("commands on a reservation answer with it"))
     }

@@ -10,6 +10,7 @@
 
 pub mod booking;
 pub mod messages;
+pub mod payments;
 pub mod registry;
 pub mod venues;
 pub mod window_actor;

@@ -27,6 +27,10 @@ pub enum Violation {
     ConfirmedTwice(String),
     #[error("quantity must be at least 1")]
     ZeroQuantity,
+    #[error("payment {0} took effect twice")]
+    PaymentCountedTwice(String),
+    #[error("refund of {0} issued but none is owed")]
+    RefundNotOwed(String),
 }
 
 impl Window {
@@ -55,10 +59,13 @@ impl Window {
                 }
                 Ok(())
             }
-            WindowEvent::HoldConfirmed { reservation_id, .. } => {
+            WindowEvent::HoldConfirmed { reservation_id, payment_ref, .. } => {
                 let r = self
                     .reservation(reservation_id)
                     .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
+                if r.refunds.iter().any(|f| &f.payment_intent == payment_ref) {
+                    return Err(Violation::PaymentCountedTwice(payment_ref.clone()));
+                }
                 match r.status {
                     ReservationStatus::Confirmed => Err(Violation::ConfirmedTwice(reservation_id.to_string())),
                     ReservationStatus::Held => Ok(()),
@@ -66,6 +73,24 @@ impl Window {
                         Err(Violation::LateConfirmWithoutRoom { quantity: r.quantity, committed, capacity })
                     }
                     _ => Ok(()),
+                }
+            }
+            WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {
+                let r = self
+                    .reservation(reservation_id)
+                    .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
+                match r.has_payment(payment_intent) {
+                    true => Err(Violation::PaymentCountedTwice(payment_intent.clone())),
+                    false => Ok(()),
+                }
+            }
+            WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                let r = self
+                    .reservation(reservation_id)
+                    .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
+                match r.refunds.iter().any(|f| &f.payment_intent == payment_intent && f.refund_id.is_none()) {
+                    true => Ok(()),
+                    false => Err(Violation::RefundNotOwed(payment_intent.clone())),
                 }
             }
             WindowEvent::HoldCancelled { reservation_id, .. } | WindowEvent::HoldExpired { reservation_id, .. } => {

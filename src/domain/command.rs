@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use super::ReservationId;
+use super::{Payment, Price, ReservationId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -11,6 +11,11 @@ pub enum Command {
     /// Record a payment for a reservation; `payment_ref` identifies the payment, so the
     /// same payment delivered twice changes nothing.
     Confirm { reservation_id: ReservationId, payment_ref: String },
+    /// Record a payment the provider reports (Stripe). Unlike `Confirm` it never fails
+    /// for lack of room: money was taken, so the answer is a confirmation or a refund.
+    RecordPayment { reservation_id: ReservationId, payment: Payment, price: Price },
+    /// Record that the provider accepted the refund owed for `payment_intent`.
+    RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_id: String },
     /// Release a live hold at the customer's request.
     Cancel { reservation_id: ReservationId },
     /// Write `HoldExpired` for every hold whose time has passed (the expiry timer).
@@ -22,7 +27,9 @@ impl Command {
         match self {
             Self::PlaceHold { reservation_id, .. }
             | Self::Confirm { reservation_id, .. }
-            | Self::Cancel { reservation_id } => Some(*reservation_id),
+            | Self::Cancel { reservation_id }
+            | Self::RecordPayment { reservation_id, .. }
+            | Self::RecordRefund { reservation_id, .. } => Some(*reservation_id),
             Self::ExpireDue => None,
         }
     }

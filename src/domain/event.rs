@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ReservationId, Venue};
+use super::{RefundReason, ReservationId, Venue};
 
 /// Something that happened to one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,18 @@ pub enum WindowEvent {
     HoldCancelled { reservation_id: ReservationId, cancelled_at: DateTime<Utc> },
     /// A hold reached its expiry and freed its slots.
     HoldExpired { reservation_id: ReservationId, expired_at: DateTime<Utc> },
+    /// A payment could not buy a slot (or paid twice, or the wrong amount): its money
+    /// must go back. The refund worker acts on it until `RefundIssued`.
+    RefundOwed {
+        reservation_id: ReservationId,
+        payment_intent: String,
+        amount_minor: Option<u64>,
+        currency: Option<String>,
+        reason: RefundReason,
+        owed_at: DateTime<Utc>,
+    },
+    /// The provider accepted the refund of `payment_intent`.
+    RefundIssued { reservation_id: ReservationId, payment_intent: String, refund_id: String, issued_at: DateTime<Utc> },
 }
 
 /// Something that happened to a venue's definition.

@@ -28,6 +28,8 @@ pub enum Rejection {
     WindowFull,
     #[error("email must be an address of at most 254 bytes")]
     InvalidEmail,
+    #[error("no refund is owed for this payment")]
+    NoRefundOwed,
 }
 
 impl Rejection {
@@ -45,10 +47,12 @@ impl Rejection {
             Self::NotActive { status } => match status {
                 ReservationStatus::Confirmed => "already_confirmed",
                 ReservationStatus::Cancelled => "reservation_cancelled",
+                ReservationStatus::RefundOwed | ReservationStatus::Refunded => "reservation_refunded",
                 _ => "hold_expired",
             },
             Self::WindowFull => "window_full",
             Self::InvalidEmail => "invalid_email",
+            Self::NoRefundOwed => "no_refund_owed",
         }
     }
 }

@@ -4,15 +4,19 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{ReservationId, WindowKey};
+use super::{RefundReason, ReservationId, WindowKey};
 
 /// Where a reservation stands. `Held` counts against capacity until `expires_at`.
+/// The first four are stored; `RefundOwed` and `Refunded` are only ever shown: a
+/// reservation that did not get its slot but was paid for, before and after the refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReservationStatus {
     Held,
     Confirmed,
     Expired,
     Cancelled,
+    RefundOwed,
+    Refunded,
 }
 
 impl ReservationStatus {
@@ -22,6 +26,8 @@ impl ReservationStatus {
             Self::Confirmed => "confirmed",
             Self::Expired => "expired",
             Self::Cancelled => "cancelled",
+            Self::RefundOwed => "refund_owed",
+            Self::Refunded => "refunded",
         }
     }
 }
@@ -43,6 +49,18 @@ pub struct Reservation {
     /// Set once confirmed: the payment that confirmed it.
     pub payment_ref: Option<String>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Payments that must go (or went) back, one per payment intent.
+    pub refunds: Vec<Refund>,
+}
+
+/// A refund owed for one payment; `refund_id` is set once the provider accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub payment_intent: String,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    pub reason: RefundReason,
+    pub refund_id: Option<String>,
 }
 
 impl Reservation {
@@ -51,13 +69,27 @@ impl Reservation {
         self.status == ReservationStatus::Held && now < self.expires_at
     }
 
-    /// The status as a customer should see it at `now`: a held reservation past its
-    /// expiry is expired even before `HoldExpired` is written.
+    /// The state of the hold at `now`: a held reservation past its expiry is expired
+    /// even before `HoldExpired` is written. Refunds do not show here.
     pub fn status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
         if self.status == ReservationStatus::Held && now >= self.expires_at {
             ReservationStatus::Expired
         } else {
             self.status
+        }
+    }
+
+    /// The status a customer sees: a confirmed reservation stays confirmed (a second
+    /// payment's refund does not change that); one that was paid for but got no slot is
+    /// `refund_owed`, then `refunded`.
+    pub fn public_status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
+        let status = self.status_at(now);
+        if status == ReservationStatus::Confirmed || self.refunds.is_empty() {
+            return status;
+        }
+        match self.refunds.iter().all(|r| r.refund_id.is_some()) {
+            true => ReservationStatus::Refunded,
+            false => ReservationStatus::RefundOwed,
         }
     }
 }
@@ -72,6 +104,7 @@ pub struct ReservationView {
     pub placed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    pub refunds: Vec<Refund>,
 }
 
 impl ReservationView {
@@ -80,10 +113,11 @@ impl ReservationView {
             window: window.clone(),
             id: r.id,
             quantity: r.quantity,
-            status: r.status_at(now),
+            status: r.public_status_at(now),
             placed_at: r.placed_at,
             expires_at: r.expires_at,
             confirmed_at: r.confirmed_at,
+            refunds: r.refunds.clone(),
         }
     }
 }

@@ -24,17 +24,17 @@ pub struct WindowCounts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
-    key: WindowKey,
-    capacity: u32,
+    pub(super) key: WindowKey,
+    pub(super) capacity: u32,
     /// False until `WindowOpened` is applied; an unopened window has no events yet and
     /// takes its capacity from the schedule.
-    opened: bool,
-    reservations: BTreeMap<ReservationId, Reservation>,
+    pub(super) opened: bool,
+    pub(super) reservations: BTreeMap<ReservationId, Reservation>,
     /// Holds in status `Held`, ordered by expiry: the next to expire first.
-    expiry_queue: BTreeSet<(DateTime<Utc>, ReservationId)>,
+    pub(super) expiry_queue: BTreeSet<(DateTime<Utc>, ReservationId)>,
     /// Slots in status `Held`, including holds past expiry not yet marked expired.
-    held: u32,
-    confirmed: u32,
+    pub(super) held: u32,
+    pub(super) confirmed: u32,
 }
 
 impl Window {
@@ -110,6 +110,12 @@ impl Window {
                 events.extend(self.decide_confirm(*reservation_id, payment_ref, room, now)?);
             }
             Command::Cancel { reservation_id } => events.extend(self.decide_cancel(*reservation_id, now)?),
+            Command::RecordPayment { reservation_id, payment, price } => {
+                events.extend(self.decide_payment(*reservation_id, payment, price, room, now)?);
+            }
+            Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
+                events.extend(self.decide_refund_issued(*reservation_id, payment_intent, refund_id, now)?);
+            }
             Command::ExpireDue => {}
         }
         Ok(events)
@@ -134,7 +140,7 @@ impl Window {
         Ok(())
     }
 
-    fn decide_confirm(
+    pub(super) fn decide_confirm(
         &self,
         id: ReservationId,
         payment_ref: &str,
@@ -142,12 +148,13 @@ impl Window {
         now: DateTime<Utc>,
     ) -> Result<Option<WindowEvent>, Rejection> {
         let r = self.reservations.get(&id).ok_or(Rejection::UnknownReservation)?;
+        // A payment takes effect once: already confirming this reservation, or already
+        // owed back, it changes nothing.
+        if r.has_payment(payment_ref) {
+            return Ok(None);
+        }
         if r.status == ReservationStatus::Confirmed {
-            // The same payment delivered again is a no-op; another payment is refused.
-            return match r.payment_ref.as_deref() == Some(payment_ref) {
-                true => Ok(None),
-                false => Err(Rejection::AlreadyConfirmed),
-            };
+            return Err(Rejection::AlreadyConfirmed);
         }
         let late = !r.is_live_hold(now);
         if late {
@@ -206,6 +213,7 @@ impl Window {
                     status: ReservationStatus::Held,
                     payment_ref: None,
                     confirmed_at: None,
+                    refunds: Vec::new(),
                 };
                 self.reservations.insert(*reservation_id, reservation);
             }
@@ -222,6 +230,7 @@ impl Window {
             WindowEvent::HoldExpired { reservation_id, .. } => {
                 self.end_hold(reservation_id, ReservationStatus::Expired);
             }
+            WindowEvent::RefundOwed { .. } | WindowEvent::RefundIssued { .. } => self.apply_refund(event),
         }
     }
 

@@ -15,9 +15,22 @@ fn too_large(limit: usize) -> ApiError {
 /// Reads at most `limit` bytes of body and parses it as `T`.
 pub async fn json_body<T: DeserializeOwned>(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<T, ApiError> {
+    let mut body = raw_body(req, payload, limit).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        body = web::BytesMut::from(&b"{}"[..]);
+    } else if !is_json(req) {
+        let message = "send the body as Content-Type: application/json";
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("invalid JSON body: {e}")))
+}
+
+/// Reads the body as sent (a webhook signature covers the exact bytes), at most `limit`.
+pub async fn raw_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
@@ -30,14 +43,7 @@ pub async fn json_body<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        body = web::BytesMut::from(&b"{}"[..]);
-    } else if !is_json(req) {
-        let message = "send the body as Content-Type: application/json";
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
-    }
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("invalid JSON body: {e}")))
+    Ok(body)
 }
 
 fn is_json(req: &HttpRequest) -> bool {

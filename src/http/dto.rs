@@ -34,6 +34,17 @@ pub struct ReservationJson {
     pub checkout_url: String,
     pub amount_minor: u64,
     pub currency: String,
+    /// Payments that go back: `refund_id` is null while the refund is owed.
+    pub refunds: Vec<RefundJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefundJson {
+    pub payment_intent: String,
+    pub reason: &'static str,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    pub refund_id: Option<String>,
 }
 
 impl ReservationJson {
@@ -51,6 +62,17 @@ impl ReservationJson {
             checkout_url,
             amount_minor: venue.price_minor.saturating_mul(u64::from(view.quantity)),
             currency: venue.currency.clone(),
+            refunds: view
+                .refunds
+                .iter()
+                .map(|r| RefundJson {
+                    payment_intent: r.payment_intent.clone(),
+                    reason: r.reason.as_str(),
+                    amount_minor: r.amount_minor,
+                    currency: r.currency.clone(),
+                    refund_id: r.refund_id.clone(),
+                })
+                .collect(),
         }
     }
 }

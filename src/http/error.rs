@@ -58,7 +58,7 @@ impl ApiError {
             | Rejection::AlreadyConfirmed
             | Rejection::NotActive { .. }
             | Rejection::WindowFull => StatusCode::CONFLICT,
-            Rejection::UnknownReservation => StatusCode::NOT_FOUND,
+            Rejection::UnknownReservation | Rejection::NoRefundOwed => StatusCode::NOT_FOUND,
             Rejection::InvalidQuantity { .. }
             | Rejection::WindowNotAligned
             | Rejection::WindowEnded { .. }

@@ -3,7 +3,7 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`dev_checkout`] (the built-in payment page), [`pages`] (the start page), [`health`].
+//! [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`].
 
 pub mod body;
 pub mod dev_checkout;
@@ -13,6 +13,7 @@ pub mod health;
 pub mod pages;
 pub mod reservations;
 pub mod venues;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -30,11 +31,14 @@ pub struct AppState {
     pub public_url: String,
     /// Serve the built-in dev payment page (the default provider).
     pub dev_payments: bool,
+    /// Stripe endpoint secrets (`whsec_…`); the webhook route exists when non-empty.
+    pub webhook_secrets: Vec<String>,
 }
 
 /// Registers every route of the public contract.
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     let dev_payments = state.dev_payments;
+    let stripe_webhook = !state.webhook_secrets.is_empty();
     cfg.app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_query(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_path(e).into()))
@@ -44,6 +48,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .configure(reservations::routes);
     if dev_payments {
         cfg.configure(dev_checkout::routes);
+    }
+    if stripe_webhook {
+        cfg.configure(webhook::routes);
     }
 }
 

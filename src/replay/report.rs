@@ -17,11 +17,15 @@ pub struct WindowReport {
     pub expired: u32,
     pub cancelled: u32,
     pub reservations: usize,
+    /// Refunds still owed (an outcome is pending) and refunds issued.
+    pub refunds_owed: usize,
+    pub refunds_issued: usize,
 }
 
 impl WindowReport {
     pub fn of(window: &Window) -> Self {
         let slots = |status| window.reservations().filter(|r| r.status == status).map(|r| r.quantity).sum();
+        let refunds = || window.reservations().flat_map(|r| r.refunds.iter());
         Self {
             venue_id: window.key().venue_id.to_string(),
             start: window.key().start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -31,6 +35,8 @@ impl WindowReport {
             expired: slots(ReservationStatus::Expired),
             cancelled: slots(ReservationStatus::Cancelled),
             reservations: window.reservations().count(),
+            refunds_owed: refunds().filter(|f| f.refund_id.is_none()).count(),
+            refunds_issued: refunds().filter(|f| f.refund_id.is_some()).count(),
         }
     }
 }
@@ -59,17 +65,33 @@ impl Report {
     /// A plain-text table for people.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let header = ["venue", "window start (UTC)", "capacity", "confirmed", "held", "expired", "cancelled"];
+        let header = [
+            "venue",
+            "window start (UTC)",
+            "capacity",
+            "confirmed",
+            "held",
+            "expired",
+            "cancelled",
+            "refunds owed/issued",
+        ];
         let _ = writeln!(
             out,
-            "{:<16} {:<26} {:>8} {:>9} {:>6} {:>7} {:>9}",
-            header[0], header[1], header[2], header[3], header[4], header[5], header[6]
+            "{:<16} {:<26} {:>8} {:>9} {:>6} {:>7} {:>9} {:>20}",
+            header[0], header[1], header[2], header[3], header[4], header[5], header[6], header[7]
         );
         for w in &self.windows {
             let _ = writeln!(
                 out,
-                "{:<16} {:<26} {:>8} {:>9} {:>6} {:>7} {:>9}",
-                w.venue_id, w.start, w.capacity, w.confirmed, w.held, w.expired, w.cancelled
+                "{:<16} {:<26} {:>8} {:>9} {:>6} {:>7} {:>9} {:>20}",
+                w.venue_id,
+                w.start,
+                w.capacity,
+                w.confirmed,
+                w.held,
+                w.expired,
+                w.cancelled,
+                format!("{}/{}", w.refunds_owed, w.refunds_issued)
             );
         }
         let _ =

@@ -7,8 +7,8 @@ use chrono_tz::Tz;
 use super::record::{IdempotencyEntry, IdempotentOutcome, Record};
 use super::wire::*;
 use crate::domain::{
-    HourOverride, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent, WindowKey,
-    is_window_aligned,
+    HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent,
+    WindowKey, is_window_aligned,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +89,24 @@ fn event_to_wire(event: &WindowEvent) -> WindowEventV1 {
             reservation_id: *reservation_id.as_bytes(),
             expired_at_us: micros(*expired_at),
         },
+        WindowEvent::RefundOwed { reservation_id, payment_intent, amount_minor, currency, reason, owed_at } => {
+            WindowEventV1::RefundOwed {
+                reservation_id: *reservation_id.as_bytes(),
+                payment_intent: payment_intent.clone(),
+                amount_minor: *amount_minor,
+                currency: currency.clone(),
+                reason: reason_to_wire(*reason),
+                owed_at_us: micros(*owed_at),
+            }
+        }
+        WindowEvent::RefundIssued { reservation_id, payment_intent, refund_id, issued_at } => {
+            WindowEventV1::RefundIssued {
+                reservation_id: *reservation_id.as_bytes(),
+                payment_intent: payment_intent.clone(),
+                refund_id: refund_id.clone(),
+                issued_at_us: micros(*issued_at),
+            }
+        }
     }
 }
 
@@ -119,7 +137,43 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
         WindowEventV1::HoldExpired { reservation_id, expired_at_us } => {
             WindowEvent::HoldExpired { reservation_id: id(reservation_id), expired_at: time(expired_at_us)? }
         }
+        WindowEventV1::RefundOwed { reservation_id, payment_intent, amount_minor, currency, reason, owed_at_us } => {
+            WindowEvent::RefundOwed {
+                reservation_id: id(reservation_id),
+                payment_intent,
+                amount_minor,
+                currency,
+                reason: reason_from_wire(reason),
+                owed_at: time(owed_at_us)?,
+            }
+        }
+        WindowEventV1::RefundIssued { reservation_id, payment_intent, refund_id, issued_at_us } => {
+            WindowEvent::RefundIssued {
+                reservation_id: id(reservation_id),
+                payment_intent,
+                refund_id,
+                issued_at: time(issued_at_us)?,
+            }
+        }
     })
+}
+
+fn reason_to_wire(reason: RefundReason) -> RefundReasonV1 {
+    match reason {
+        RefundReason::SoldOut => RefundReasonV1::SoldOut,
+        RefundReason::WindowEnded => RefundReasonV1::WindowEnded,
+        RefundReason::AlreadyConfirmed => RefundReasonV1::AlreadyConfirmed,
+        RefundReason::AmountMismatch => RefundReasonV1::AmountMismatch,
+    }
+}
+
+fn reason_from_wire(reason: RefundReasonV1) -> RefundReason {
+    match reason {
+        RefundReasonV1::SoldOut => RefundReason::SoldOut,
+        RefundReasonV1::WindowEnded => RefundReason::WindowEnded,
+        RefundReasonV1::AlreadyConfirmed => RefundReason::AlreadyConfirmed,
+        RefundReasonV1::AmountMismatch => RefundReason::AmountMismatch,
+    }
 }
 
 fn venue_to_wire(v: &Venue) -> VenueV1 {

@@ -7,6 +7,10 @@
 //! | `R`    | reservation id (16 bytes)                     | seq of HoldPlaced  |
 //! | `K`    | idempotency key (UTF-8)                       | seq of the answer  |
 //! | `V`    | venue len (u8), venue, seq                    | empty              |
+//! | `O`    | reservation id (16 bytes), payment intent     | seq of RefundOwed  |
+//!
+//! `O` holds only refunds still owed: `RefundIssued` removes its entry, so the refund
+//! worker resumes after a restart by scanning what is left.
 //!
 //! `L` in key order is commit order (all history). `W` makes one window's events a
 //! single prefix scan, whatever the log's size. Every index entry is derived from a
@@ -22,6 +26,23 @@ pub const WINDOW: u8 = b'W';
 pub const RESERVATION: u8 = b'R';
 pub const IDEMPOTENCY: u8 = b'K';
 pub const VENUE: u8 = b'V';
+pub const REFUND_OWED: u8 = b'O';
+
+/// A change to an index, written in the same batch as its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexOp {
+    Insert(Vec<u8>, Vec<u8>),
+    Remove(Vec<u8>),
+}
+
+/// `O` key of the refund owed for one payment of one reservation.
+pub fn refund_owed(id: &crate::domain::ReservationId, payment_intent: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(17 + payment_intent.len());
+    key.push(REFUND_OWED);
+    key.extend_from_slice(id.as_bytes());
+    key.extend_from_slice(payment_intent.as_bytes());
+    key
+}
 
 pub fn log(seq: u64) -> [u8; 9] {
     let mut key = [LOG; 9];
@@ -103,25 +124,34 @@ pub fn venue_prefix_of(venue: &VenueId) -> Vec<u8> {
     venue_prefix(VENUE, venue)
 }
 
-/// The index entries a record at `seq` adds, besides its own `L` entry.
-pub fn index_entries(seq: u64, record: &Record) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// The index changes a record at `seq` makes, besides its own `L` entry.
+pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
     let seq_bytes = seq.to_be_bytes();
-    let mut entries = Vec::with_capacity(2);
+    let mut ops = Vec::with_capacity(2);
     match record {
         Record::Window(window, event) => {
             let mut key = window_prefix(window);
             key.extend_from_slice(&seq_bytes);
-            entries.push((key, Vec::new()));
-            if let WindowEvent::HoldPlaced { reservation_id, .. } = event {
-                entries.push((reservation(reservation_id).to_vec(), seq_bytes.to_vec()));
+            ops.push(IndexOp::Insert(key, Vec::new()));
+            match event {
+                WindowEvent::HoldPlaced { reservation_id, .. } => {
+                    ops.push(IndexOp::Insert(reservation(reservation_id).to_vec(), seq_bytes.to_vec()));
+                }
+                WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {
+                    ops.push(IndexOp::Insert(refund_owed(reservation_id, payment_intent), seq_bytes.to_vec()));
+                }
+                WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                    ops.push(IndexOp::Remove(refund_owed(reservation_id, payment_intent)));
+                }
+                _ => {}
             }
         }
         Record::Venue(VenueEvent::VenueRegistered(venue)) => {
             let mut key = venue_prefix_of(&venue.id);
             key.extend_from_slice(&seq_bytes);
-            entries.push((key, Vec::new()));
+            ops.push(IndexOp::Insert(key, Vec::new()));
         }
-        Record::Idempotency(entry) => entries.push((idempotency(&entry.key), seq_bytes.to_vec())),
+        Record::Idempotency(entry) => ops.push(IndexOp::Insert(idempotency(&entry.key), seq_bytes.to_vec())),
     }
-    entries
+    ops
 }

@@ -28,6 +28,14 @@ pub enum StoreError {
     DanglingIndex { seq: u64 },
 }
 
+/// A refund the log says is owed and not yet issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwedRefund {
+    pub window: WindowKey,
+    pub reservation_id: ReservationId,
+    pub payment_intent: String,
+}
+
 /// An open event log. Cheap to clone; every clone shares one sled database.
 #[derive(Clone)]
 pub struct EventLog {
@@ -70,8 +78,11 @@ impl EventLog {
         for (offset, (recorded_at, record)) in records.iter().enumerate() {
             let seq = first_seq + offset as u64;
             batch.insert(&keys::log(seq)[..], codec::encode(*recorded_at, record));
-            for (key, value) in keys::index_entries(seq, record) {
-                batch.insert(key, value);
+            for op in keys::index_entries(seq, record) {
+                match op {
+                    keys::IndexOp::Insert(key, value) => batch.insert(key, value),
+                    keys::IndexOp::Remove(key) => batch.remove(key),
+                }
             }
         }
         self.db.apply_batch(batch)?;
@@ -168,6 +179,23 @@ impl EventLog {
             Some((_, Record::Idempotency(entry))) => Ok(Some(entry)),
             _ => Err(StoreError::DanglingIndex { seq }),
         }
+    }
+
+    /// Every refund still owed (no `RefundIssued` yet): window, reservation, payment
+    /// intent and amount. A scan of the `O` index, proportional to the debts alone.
+    pub fn owed_refunds(&self) -> Result<Vec<OwedRefund>, StoreError> {
+        let mut owed = Vec::new();
+        for entry in self.db.scan_prefix([keys::REFUND_OWED]) {
+            let (_, seq) = entry?;
+            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
+            match self.read(seq)? {
+                Some((_, Record::Window(window, WindowEvent::RefundOwed { reservation_id, payment_intent, .. }))) => {
+                    owed.push(OwedRefund { window, reservation_id, payment_intent });
+                }
+                _ => return Err(StoreError::DanglingIndex { seq }),
+            }
+        }
+        Ok(owed)
     }
 
     /// All records in commit order, as (seq, commit time, record).

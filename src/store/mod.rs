@@ -17,5 +17,5 @@ mod record;
 pub mod wire;
 
 pub use journal::{Journal, JournalError, JournalOptions};
-pub use log::{EventLog, StoreError};
+pub use log::{EventLog, OwedRefund, StoreError};
 pub use record::{IdempotencyEntry, IdempotentOutcome, Record};

@@ -35,11 +35,52 @@ pub struct WindowKeyV1 {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WindowEventV1 {
-    WindowOpened { capacity: u32 },
-    HoldPlaced { reservation_id: [u8; 16], quantity: u32, placed_at_us: i64, expires_at_us: i64, email: Option<String> },
-    HoldConfirmed { reservation_id: [u8; 16], payment_ref: String, confirmed_at_us: i64, late: bool },
-    HoldCancelled { reservation_id: [u8; 16], cancelled_at_us: i64 },
-    HoldExpired { reservation_id: [u8; 16], expired_at_us: i64 },
+    WindowOpened {
+        capacity: u32,
+    },
+    HoldPlaced {
+        reservation_id: [u8; 16],
+        quantity: u32,
+        placed_at_us: i64,
+        expires_at_us: i64,
+        email: Option<String>,
+    },
+    HoldConfirmed {
+        reservation_id: [u8; 16],
+        payment_ref: String,
+        confirmed_at_us: i64,
+        late: bool,
+    },
+    HoldCancelled {
+        reservation_id: [u8; 16],
+        cancelled_at_us: i64,
+    },
+    HoldExpired {
+        reservation_id: [u8; 16],
+        expired_at_us: i64,
+    },
+    RefundOwed {
+        reservation_id: [u8; 16],
+        payment_intent: String,
+        amount_minor: Option<u64>,
+        currency: Option<String>,
+        reason: RefundReasonV1,
+        owed_at_us: i64,
+    },
+    RefundIssued {
+        reservation_id: [u8; 16],
+        payment_intent: String,
+        refund_id: String,
+        issued_at_us: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefundReasonV1 {
+    SoldOut,
+    WindowEnded,
+    AlreadyConfirmed,
+    AmountMismatch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

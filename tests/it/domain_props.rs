@@ -1,20 +1,28 @@
 //! Properties of the pure domain (no I/O): a window never oversells, its state is exactly
-//! the fold of the events it emits, refusals change nothing, and every domain record
-//! survives the codec. Random command sequences are checked against a small reference
-//! model of the decision table; the table itself is also pinned by unit tests.
+//! the fold of the events it emits, every event passes the window's audit before it is
+//! applied, each payment takes effect at most once, refusals change nothing, and every
+//! domain record survives the codec. Random command sequences are checked against a
+//! small reference model of the decision table; the table itself is also pinned by unit
+//! tests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc, Weekday};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use qskip::domain::{
-    Command, HourOverride, Rejection, ReservationId, ReservationStatus, ReserveRequest, Schedule, Venue, VenueEvent,
-    VenueId, Window, WindowEvent, WindowKey,
+    Command, HourOverride, Payment, Price, RefundReason, Rejection, ReservationId, ReservationStatus, ReservationView,
+    ReserveRequest, Schedule, Venue, VenueEvent, VenueId, Window, WindowEvent, WindowKey,
 };
 use qskip::store::codec;
 use qskip::store::{IdempotencyEntry, IdempotentOutcome, Record};
 
 const HOLD_TTL_MINUTES: i64 = 30;
+/// The price payments are checked against: 5.00 per slot, in the venue's lowercase
+/// currency.
+const UNIT_MINOR: u64 = 500;
+const CURRENCY: &str = "eur";
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("test timestamps are valid RFC 3339")
@@ -46,6 +54,21 @@ fn cancel(id: u8) -> Command {
     Command::Cancel { reservation_id: rid(id) }
 }
 
+fn price() -> Price {
+    Price { unit_minor: UNIT_MINOR, currency: CURRENCY.into() }
+}
+
+/// A provider's payment for reservation `id`, checked against `price()`.
+fn pay(id: u8, intent: &str, amount_minor: Option<u64>, currency: Option<&str>) -> Command {
+    let payment = Payment { intent: intent.into(), amount_minor, currency: currency.map(Into::into) };
+    Command::RecordPayment { reservation_id: rid(id), payment, price: price() }
+}
+
+/// The provider accepted the refund of `intent` (paid for reservation `id`).
+fn refunded(id: u8, intent: &str, refund_id: &str) -> Command {
+    Command::RecordRefund { reservation_id: rid(id), payment_intent: intent.into(), refund_id: refund_id.into() }
+}
+
 /// Folds events into a fresh window, checking the replay invariant at each grant.
 fn rebuild(capacity: u32, events: &[WindowEvent]) -> Window {
     let mut window = Window::unopened(key(), capacity);
@@ -67,11 +90,18 @@ fn grants_slots(event: &WindowEvent) -> bool {
 // Reference model: the decision table written out independently of `Window`.
 
 #[derive(Debug, Clone)]
+struct ModelRefund {
+    intent: String,
+    issued: bool,
+}
+
+#[derive(Debug, Clone)]
 struct ModelReservation {
     quantity: u32,
     expires_at: DateTime<Utc>,
     status: ReservationStatus,
     payment_ref: Option<String>,
+    refunds: Vec<ModelRefund>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +116,11 @@ impl Model {
         r.status == ReservationStatus::Held && now < r.expires_at
     }
 
+    /// The payment already took effect on `r`: it confirmed it, or a refund exists for it.
+    fn has_payment(r: &ModelReservation, intent: &str) -> bool {
+        r.payment_ref.as_deref() == Some(intent) || r.refunds.iter().any(|f| f.intent == intent)
+    }
+
     fn live_held(&self, now: DateTime<Utc>) -> u32 {
         self.reservations.values().filter(|r| Self::is_live(r, now)).map(|r| r.quantity).sum()
     }
@@ -97,6 +132,12 @@ impl Model {
 
     fn room(&self, now: DateTime<Utc>) -> u32 {
         self.capacity.saturating_sub(self.live_held(now) + self.confirmed())
+    }
+
+    /// Every refund the model knows of, owed or issued, as (reservation, intent).
+    fn refunds(&self) -> Vec<(ReservationId, String)> {
+        let each = self.reservations.iter().flat_map(|(id, r)| r.refunds.iter().map(|f| (*id, f.intent.clone())));
+        each.collect()
     }
 
     /// What `decide` must answer, and (on success) the events in order.
@@ -156,6 +197,55 @@ impl Model {
                     events.push(confirmed(true));
                 }
             }
+            Command::RecordPayment { reservation_id, payment, price } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                if Self::has_payment(r, &payment.intent) {
+                    return Ok(events);
+                }
+                let due = price.unit_minor * u64::from(r.quantity);
+                let wrong_amount = payment.amount_minor.is_some_and(|paid| paid != due);
+                let wrong_currency =
+                    payment.currency.as_ref().is_some_and(|c| !c.eq_ignore_ascii_case(&price.currency));
+                let owed = |reason| WindowEvent::RefundOwed {
+                    reservation_id: *reservation_id,
+                    payment_intent: payment.intent.clone(),
+                    amount_minor: payment.amount_minor,
+                    currency: payment.currency.clone(),
+                    reason,
+                    owed_at: now,
+                };
+                let confirmed = |late| WindowEvent::HoldConfirmed {
+                    reservation_id: *reservation_id,
+                    payment_ref: payment.intent.clone(),
+                    confirmed_at: now,
+                    late,
+                };
+                events.push(if wrong_amount || wrong_currency {
+                    owed(RefundReason::AmountMismatch)
+                } else if r.status == ReservationStatus::Confirmed {
+                    owed(RefundReason::AlreadyConfirmed)
+                } else if Self::is_live(r, now) {
+                    confirmed(false)
+                } else if now >= end {
+                    owed(RefundReason::WindowEnded)
+                } else if r.quantity > room {
+                    owed(RefundReason::SoldOut)
+                } else {
+                    confirmed(true)
+                });
+            }
+            Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                let refund = r.refunds.iter().find(|f| &f.intent == payment_intent).ok_or(Rejection::NoRefundOwed)?;
+                if !refund.issued {
+                    events.push(WindowEvent::RefundIssued {
+                        reservation_id: *reservation_id,
+                        payment_intent: payment_intent.clone(),
+                        refund_id: refund_id.clone(),
+                        issued_at: now,
+                    });
+                }
+            }
             Command::Cancel { reservation_id } => {
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
                 match r.status {
@@ -183,6 +273,7 @@ impl Model {
                     expires_at: *expires_at,
                     status: ReservationStatus::Held,
                     payment_ref: None,
+                    refunds: Vec::new(),
                 };
                 self.reservations.insert(*reservation_id, r);
             }
@@ -197,6 +288,14 @@ impl Model {
             WindowEvent::HoldExpired { reservation_id, .. } => {
                 self.reservations.get_mut(reservation_id).unwrap().status = ReservationStatus::Expired;
             }
+            WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {
+                let r = self.reservations.get_mut(reservation_id).unwrap();
+                r.refunds.push(ModelRefund { intent: payment_intent.clone(), issued: false });
+            }
+            WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                let r = self.reservations.get_mut(reservation_id).unwrap();
+                r.refunds.iter_mut().find(|f| &f.intent == payment_intent).unwrap().issued = true;
+            }
         }
     }
 }
@@ -204,22 +303,63 @@ impl Model {
 // ---------------------------------------------------------------------------------------
 // Random command sequences.
 
-/// Ids 0..6 may be held (and collide); 6 and 7 are never held, so confirming or
-/// cancelling them is a confirm/cancel of an unknown reservation.
+/// Ids 0..6 may be held (and collide); 6 and 7 are never held, so confirming, paying or
+/// cancelling them is a command on an unknown reservation.
 const HOLD_IDS: u8 = 6;
 const ALL_IDS: u8 = 8;
+/// `Confirm`'s payment refs (the dev checkout's path).
 const PAYMENT_REFS: [&str; 3] = ["pi_a", "pi_b", "pi_c"];
+/// The provider's payment intents (`RecordPayment`), a small pool so that intents are
+/// reported again, for the same reservation and for others. Disjoint from
+/// `PAYMENT_REFS`: the two paths never share a payment in production.
+const INTENTS: [&str; 5] = ["pi_0", "pi_1", "pi_2", "pi_3", "pi_4"];
+const CURRENCIES: [Option<&str>; 4] = [Some("eur"), Some("EUR"), Some("usd"), None];
+
+/// The amount a random payment reports, relative to what the reservation costs.
+#[derive(Debug, Clone, Copy)]
+enum Amount {
+    Due,
+    Off(i64),
+    Absent,
+}
 
 #[derive(Debug, Clone)]
 enum Op {
-    Hold { id: u8, quantity: u32, email: bool },
-    Confirm { id: u8, payment: usize },
-    Cancel { id: u8 },
+    Hold {
+        id: u8,
+        quantity: u32,
+        email: bool,
+    },
+    Confirm {
+        id: u8,
+        payment: usize,
+    },
+    Pay {
+        id: u8,
+        intent: usize,
+        amount: Amount,
+        currency: usize,
+    },
+    /// A refund report for any intent of any id: mostly for payments owed nothing.
+    Refund {
+        id: u8,
+        intent: usize,
+        refund: u8,
+    },
+    /// A refund report for the `pick`-th refund the model knows (owed or already issued).
+    RefundKnown {
+        pick: usize,
+        refund: u8,
+    },
+    Cancel {
+        id: u8,
+    },
     ExpireDue,
 }
 
 impl Op {
-    fn command(&self) -> Command {
+    /// The command this op is now; amounts and known refunds depend on the state so far.
+    fn command(&self, model: &Model) -> Command {
         match *self {
             Op::Hold { id, quantity, email } => Command::PlaceHold {
                 reservation_id: rid(id),
@@ -228,16 +368,50 @@ impl Op {
                 email: email.then(|| format!("guest{id}@example.com")),
             },
             Op::Confirm { id, payment } => confirm(id, PAYMENT_REFS[payment]),
+            Op::Pay { id, intent, amount, currency } => {
+                let quantity = model.reservations.get(&rid(id)).map_or(1, |r| r.quantity);
+                let due = UNIT_MINOR * u64::from(quantity);
+                let amount_minor = match amount {
+                    Amount::Due => Some(due),
+                    Amount::Off(delta) => Some(due.checked_add_signed(delta).unwrap()),
+                    Amount::Absent => None,
+                };
+                pay(id, INTENTS[intent], amount_minor, CURRENCIES[currency])
+            }
+            Op::Refund { id, intent, refund } => refunded(id, INTENTS[intent], &format!("re_{refund}")),
+            Op::RefundKnown { pick, refund } => match model.refunds() {
+                known if known.is_empty() => refunded(0, INTENTS[0], &format!("re_{refund}")),
+                known => {
+                    let (reservation_id, payment_intent) = known[pick % known.len()].clone();
+                    Command::RecordRefund { reservation_id, payment_intent, refund_id: format!("re_{refund}") }
+                }
+            },
             Op::Cancel { id } => cancel(id),
             Op::ExpireDue => Command::ExpireDue,
         }
     }
 }
 
+fn amount() -> impl Strategy<Value = Amount> {
+    prop_oneof![
+        3 => Just(Amount::Due),
+        1 => prop::sample::select(vec![-500i64, -1, 1, 500, 1_000_000]).prop_map(Amount::Off),
+        1 => Just(Amount::Absent),
+    ]
+}
+
+fn currency() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => Just(0usize), 1 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..HOLD_IDS, 1..=4u32, any::<bool>()).prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email }),
-        3 => (0..ALL_IDS, 0..PAYMENT_REFS.len()).prop_map(|(id, payment)| Op::Confirm { id, payment }),
+        2 => (0..ALL_IDS, 0..PAYMENT_REFS.len()).prop_map(|(id, payment)| Op::Confirm { id, payment }),
+        4 => (0..ALL_IDS, 0..INTENTS.len(), amount(), currency())
+            .prop_map(|(id, intent, amount, currency)| Op::Pay { id, intent, amount, currency }),
+        1 => (0..ALL_IDS, 0..INTENTS.len(), 0..3u8).prop_map(|(id, intent, refund)| Op::Refund { id, intent, refund }),
+        2 => (any::<usize>(), 0..3u8).prop_map(|(pick, refund)| Op::RefundKnown { pick, refund }),
         1 => (0..ALL_IDS).prop_map(|id| Op::Cancel { id }),
         1 => Just(Op::ExpireDue),
     ]
@@ -254,86 +428,208 @@ fn step() -> impl Strategy<Value = Duration> {
     ]
 }
 
+/// A window's capacity, how many minutes before its start the script begins, and the
+/// script: commands with the time that passes before each.
+type Script = (u32, i64, Vec<(Duration, Op)>);
+
+fn script() -> impl Strategy<Value = Script> {
+    (0..=12u32, 0..=150i64, prop::collection::vec((step(), op()), 1..60))
+}
+
+/// What one decision came to, named for the coverage check.
+fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> &'static str {
+    let last_effect =
+        |events: &[WindowEvent]| events.iter().rfind(|e| !matches!(e, WindowEvent::HoldExpired { .. })).cloned();
+    match (command, decided) {
+        (Command::RecordPayment { .. }, Err(Rejection::UnknownReservation)) => "payment: unknown reservation",
+        (Command::RecordRefund { .. }, Err(Rejection::UnknownReservation)) => "refund: unknown reservation",
+        (Command::RecordRefund { .. }, Err(Rejection::NoRefundOwed)) => "refund: none owed",
+        (Command::RecordPayment { .. }, Ok(events)) => match last_effect(events) {
+            None => "payment: again",
+            Some(WindowEvent::HoldConfirmed { late: false, .. }) => "payment: confirmed",
+            Some(WindowEvent::HoldConfirmed { late: true, .. }) => "payment: confirmed late",
+            Some(WindowEvent::RefundOwed { reason, .. }) => match reason {
+                RefundReason::SoldOut => "payment: refund sold_out",
+                RefundReason::WindowEnded => "payment: refund window_ended",
+                RefundReason::AlreadyConfirmed => "payment: refund already_confirmed",
+                RefundReason::AmountMismatch => "payment: refund amount_mismatch",
+            },
+            Some(_) => "payment: other event",
+        },
+        (Command::RecordRefund { .. }, Ok(events)) => match last_effect(events) {
+            None => "refund: again",
+            Some(WindowEvent::RefundIssued { .. }) => "refund: issued",
+            Some(_) => "refund: other event",
+        },
+        (_, Ok(_)) => "other: ok",
+        (_, Err(_)) => "other: refused",
+    }
+}
+
+/// Runs one script against `Window` and the model, checking every property after every
+/// command; returns the outcomes it reached.
+fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'static str>, TestCaseError> {
+    let mut window = Window::unopened(key(), capacity);
+    let mut model = Model { capacity, opened: false, reservations: BTreeMap::new() };
+    let mut log: Vec<WindowEvent> = Vec::new();
+    let mut now = key().start - Duration::minutes(lead_minutes);
+    let mut outcomes = BTreeSet::new();
+    // Payments that took effect (HoldConfirmed or RefundOwed), and refunds issued.
+    let mut took_effect: BTreeSet<(ReservationId, String)> = BTreeSet::new();
+    let mut issued: BTreeSet<(ReservationId, String)> = BTreeSet::new();
+
+    for (delta, op) in script {
+        now += delta;
+
+        // Expired holds free their slots at once, before any HoldExpired is written.
+        let counts = window.counts_at(now);
+        let live: u32 = window.reservations().filter(|r| r.is_live_hold(now)).map(|r| r.quantity).sum();
+        let live_by_hand: u32 = window
+            .reservations()
+            .filter(|r| r.status == ReservationStatus::Held && now < r.expires_at)
+            .map(|r| r.quantity)
+            .sum();
+        prop_assert_eq!(counts.held, live);
+        prop_assert_eq!(counts.held, live_by_hand);
+        prop_assert_eq!(counts.held, model.live_held(now));
+        prop_assert_eq!(counts.confirmed, model.confirmed());
+        prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
+        prop_assert_eq!(counts.available, capacity - counts.held - counts.confirmed);
+
+        let command = op.command(&model);
+        let before = window.clone();
+        let paid_before = match &command {
+            Command::RecordPayment { reservation_id, payment, .. } => {
+                model.reservations.get(reservation_id).map(|r| Model::has_payment(r, &payment.intent))
+            }
+            _ => None,
+        };
+        let expected = model.expect(&command, now);
+        let decided = window.decide(&command, now);
+        prop_assert_eq!(&decided, &expected, "{:?} at {}", command, now);
+        outcomes.insert(outcome(&command, &decided));
+
+        match decided {
+            Err(rejection) => {
+                // A refusal emits nothing; nothing is applied, so nothing changes.
+                prop_assert_eq!(&window, &before);
+                // Money that was taken is never refused: only a payment for no
+                // reservation at all is.
+                if matches!(command, Command::RecordPayment { .. }) {
+                    prop_assert_eq!(rejection, Rejection::UnknownReservation);
+                }
+            }
+            Ok(events) => {
+                for event in &events {
+                    // The audit (the actor's and the replay tool's check) accepts every
+                    // event `decide` emits, in the state it is applied to.
+                    prop_assert_eq!(window.audit(event), Ok(()), "audit refused {:?} from {:?}", event, command);
+                    match event {
+                        WindowEvent::HoldConfirmed { reservation_id, payment_ref: intent, .. }
+                        | WindowEvent::RefundOwed { reservation_id, payment_intent: intent, .. } => {
+                            let first = took_effect.insert((*reservation_id, intent.clone()));
+                            prop_assert!(
+                                first,
+                                "payment {} took effect twice on {}: {:?}",
+                                intent,
+                                reservation_id,
+                                event
+                            );
+                        }
+                        WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                            let paid = (*reservation_id, payment_intent.clone());
+                            prop_assert!(
+                                took_effect.contains(&paid),
+                                "refund issued for an unknown payment: {event:?}"
+                            );
+                            prop_assert!(issued.insert(paid), "refund issued twice: {event:?}");
+                        }
+                        _ => {}
+                    }
+                    window.apply(event);
+                    model.apply(event);
+                    log.push(event.clone());
+                    if grants_slots(event) {
+                        prop_assert!(
+                            window.committed_recorded() <= capacity,
+                            "oversold by {event:?}: committed {} > capacity {capacity}",
+                            window.committed_recorded()
+                        );
+                    }
+                }
+                let effects: Vec<_> = events.iter().filter(|e| !matches!(e, WindowEvent::HoldExpired { .. })).collect();
+                // The same payment delivered again confirms nothing and changes
+                // nothing about that reservation (due expiries of others may be written).
+                if let Command::Confirm { reservation_id, payment_ref } = &command {
+                    let prior = before.reservation(reservation_id).unwrap();
+                    if prior.status == ReservationStatus::Confirmed {
+                        prop_assert_eq!(prior.payment_ref.as_ref(), Some(payment_ref));
+                        prop_assert!(effects.is_empty(), "duplicate payment emitted {:?}", events);
+                        prop_assert_eq!(window.reservation(reservation_id), Some(prior));
+                    }
+                }
+                // A provider's payment is answered once: a new one with exactly one
+                // confirmation or refund, one seen before with nothing (its reservation's
+                // own due expiry aside).
+                if let Command::RecordPayment { reservation_id, payment, .. } = &command {
+                    let prior = before.reservation(reservation_id).unwrap();
+                    let after = window.reservation(reservation_id).unwrap();
+                    if paid_before == Some(true) {
+                        prop_assert!(effects.is_empty(), "payment again emitted {:?}", events);
+                        prop_assert_eq!(&after.payment_ref, &prior.payment_ref);
+                        prop_assert_eq!(&after.refunds, &prior.refunds);
+                    } else {
+                        prop_assert_eq!(effects.len(), 1, "payment answered with {:?}", events);
+                        prop_assert!(after.has_payment(&payment.intent));
+                    }
+                }
+                // After any decision, no hold past its expiry is still recorded as held.
+                prop_assert!(window.reservations().all(|r| r.status != ReservationStatus::Held || now < r.expires_at));
+                prop_assert!(window.earliest_expiry().is_none_or(|e| e > now));
+            }
+        }
+
+        let counts = window.counts_at(now);
+        prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
+        prop_assert_eq!(window.reservations().count(), model.reservations.len());
+        for (id, r) in &model.reservations {
+            let live = window.reservation(id).unwrap();
+            prop_assert_eq!(live.status, r.status);
+            prop_assert_eq!(live.payment_ref.as_ref(), r.payment_ref.as_ref());
+            let refunds: Vec<_> =
+                live.refunds.iter().map(|f| (f.payment_intent.as_str(), f.refund_id.is_some())).collect();
+            let expected: Vec<_> = r.refunds.iter().map(|f| (f.intent.as_str(), f.issued)).collect();
+            prop_assert_eq!(refunds, expected);
+
+            // What the customer sees: confirmed stays confirmed whatever else was paid;
+            // a reservation paid for without a slot is refund_owed until every refund
+            // is issued, then refunded.
+            let public = live.public_status_at(now);
+            let expected = if r.status == ReservationStatus::Confirmed {
+                ReservationStatus::Confirmed
+            } else if r.refunds.iter().any(|f| !f.issued) {
+                ReservationStatus::RefundOwed
+            } else if !r.refunds.is_empty() {
+                ReservationStatus::Refunded
+            } else if r.status == ReservationStatus::Held && now >= r.expires_at {
+                ReservationStatus::Expired
+            } else {
+                r.status
+            };
+            prop_assert_eq!(public, expected, "public status of {} at {}", id, now);
+            prop_assert_eq!(ReservationView::of(&key(), live, now).status, expected);
+        }
+        prop_assert_eq!(&rebuild(capacity, &log), &window, "rebuilt window differs from the live one");
+    }
+    Ok(outcomes)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_window_never_oversells_and_is_the_fold_of_its_events(
-        capacity in 0..=12u32,
-        lead_minutes in 0..=150i64,
-        script in prop::collection::vec((step(), op()), 1..60),
-    ) {
-        let mut window = Window::unopened(key(), capacity);
-        let mut model = Model { capacity, opened: false, reservations: BTreeMap::new() };
-        let mut log: Vec<WindowEvent> = Vec::new();
-        let mut now = key().start - Duration::minutes(lead_minutes);
-
-        for (delta, op) in script {
-            now += delta;
-
-            // Expired holds free their slots at once, before any HoldExpired is written.
-            let counts = window.counts_at(now);
-            let live: u32 = window.reservations().filter(|r| r.is_live_hold(now)).map(|r| r.quantity).sum();
-            let live_by_hand: u32 = window
-                .reservations()
-                .filter(|r| r.status == ReservationStatus::Held && now < r.expires_at)
-                .map(|r| r.quantity)
-                .sum();
-            prop_assert_eq!(counts.held, live);
-            prop_assert_eq!(counts.held, live_by_hand);
-            prop_assert_eq!(counts.held, model.live_held(now));
-            prop_assert_eq!(counts.confirmed, model.confirmed());
-            prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
-            prop_assert_eq!(counts.available, capacity - counts.held - counts.confirmed);
-
-            let command = op.command();
-            let before = window.clone();
-            let expected = model.expect(&command, now);
-            let decided = window.decide(&command, now);
-            prop_assert_eq!(&decided, &expected, "{:?} at {}", command, now);
-
-            match decided {
-                Err(_) => {
-                    // A refusal emits nothing; nothing is applied, so nothing changes.
-                    prop_assert_eq!(&window, &before);
-                }
-                Ok(events) => {
-                    for event in &events {
-                        window.apply(event);
-                        model.apply(event);
-                        log.push(event.clone());
-                        if grants_slots(event) {
-                            prop_assert!(
-                                window.committed_recorded() <= capacity,
-                                "oversold by {event:?}: committed {} > capacity {capacity}",
-                                window.committed_recorded()
-                            );
-                        }
-                    }
-                    // The same payment delivered again confirms nothing and changes
-                    // nothing about that reservation (due expiries of others may be written).
-                    if let Command::Confirm { reservation_id, payment_ref } = &command {
-                        let prior = before.reservation(reservation_id).unwrap();
-                        if prior.status == ReservationStatus::Confirmed {
-                            prop_assert_eq!(prior.payment_ref.as_ref(), Some(payment_ref));
-                            let only_expiries = events.iter().all(|e| matches!(e, WindowEvent::HoldExpired { .. }));
-                            prop_assert!(only_expiries, "duplicate payment emitted {:?}", events);
-                            prop_assert_eq!(window.reservation(reservation_id), Some(prior));
-                        }
-                    }
-                    // After any decision, no hold past its expiry is still recorded as held.
-                    prop_assert!(window.reservations().all(|r| r.status != ReservationStatus::Held || now < r.expires_at));
-                    prop_assert!(window.earliest_expiry().is_none_or(|e| e > now));
-                }
-            }
-
-            let counts = window.counts_at(now);
-            prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
-            for (id, r) in &model.reservations {
-                prop_assert_eq!(window.reservation(id).map(|w| w.status), Some(r.status));
-            }
-            prop_assert_eq!(&rebuild(capacity, &log), &window, "rebuilt window differs from the live one");
-        }
+    fn a_window_never_oversells_and_is_the_fold_of_its_events(script in script()) {
+        check_script(script)?;
     }
 
     #[test]
@@ -348,6 +644,35 @@ proptest! {
     }
 }
 
+/// The random scripts are not vacuous: over a fixed sample they reach every row of the
+/// payment table, and both answers to a repeated report.
+#[test]
+fn the_random_scripts_reach_every_payment_outcome() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = script();
+    let mut reached = BTreeSet::new();
+    for _ in 0..200 {
+        let script = strategy.new_tree(&mut runner).unwrap().current();
+        reached.extend(check_script(script).unwrap());
+    }
+    for outcome in [
+        "payment: unknown reservation",
+        "payment: again",
+        "payment: confirmed",
+        "payment: confirmed late",
+        "payment: refund sold_out",
+        "payment: refund window_ended",
+        "payment: refund already_confirmed",
+        "payment: refund amount_mismatch",
+        "refund: unknown reservation",
+        "refund: none owed",
+        "refund: issued",
+        "refund: again",
+    ] {
+        assert!(reached.contains(outcome), "no script reached {outcome:?}; reached {reached:?}");
+    }
+    assert!(!reached.contains("payment: other event") && !reached.contains("refund: other event"), "{reached:?}");
+}
 // ---------------------------------------------------------------------------------------
 // Generators of domain records.
 
@@ -437,7 +762,35 @@ fn any_window_event() -> impl Strategy<Value = WindowEvent> {
             .prop_map(|(reservation_id, cancelled_at)| WindowEvent::HoldCancelled { reservation_id, cancelled_at }),
         (any_rid(), any_time())
             .prop_map(|(reservation_id, expired_at)| WindowEvent::HoldExpired { reservation_id, expired_at }),
+        (
+            any_rid(),
+            "\\PC{0,80}",
+            prop::option::of(any::<u64>()),
+            prop::option::of("\\PC{0,8}"),
+            any_refund_reason(),
+            any_time()
+        )
+            .prop_map(|(reservation_id, payment_intent, amount_minor, currency, reason, owed_at)| {
+                WindowEvent::RefundOwed { reservation_id, payment_intent, amount_minor, currency, reason, owed_at }
+            }),
+        (any_rid(), "\\PC{0,80}", "\\PC{0,80}", any_time()).prop_map(
+            |(reservation_id, payment_intent, refund_id, issued_at)| WindowEvent::RefundIssued {
+                reservation_id,
+                payment_intent,
+                refund_id,
+                issued_at
+            }
+        ),
     ]
+}
+
+fn any_refund_reason() -> impl Strategy<Value = RefundReason> {
+    prop::sample::select(vec![
+        RefundReason::SoldOut,
+        RefundReason::WindowEnded,
+        RefundReason::AlreadyConfirmed,
+        RefundReason::AmountMismatch,
+    ])
 }
 
 fn any_idempotency() -> impl Strategy<Value = IdempotencyEntry> {
@@ -679,4 +1032,330 @@ fn every_decision_first_expires_due_holds_in_expiry_order() {
     assert_eq!(expired, [rid(3), rid(1), rid(2)]);
     // A refused command carries none of them: the refusal is the whole answer.
     assert_eq!(w.decide(&confirm(9, "pi"), now), Err(Rejection::UnknownReservation));
+}
+
+// ---------------------------------------------------------------------------------------
+// The payment table (`RecordPayment`, `RecordRefund`), row by row. `window_with` places
+// holds at 20:40 that expire at 21:10; the window is 21:00..21:15. A slot costs 500 eur.
+
+fn owed(
+    id: u8,
+    intent: &str,
+    amount_minor: Option<u64>,
+    currency: Option<&str>,
+    reason: RefundReason,
+    now: DateTime<Utc>,
+) -> WindowEvent {
+    WindowEvent::RefundOwed {
+        reservation_id: rid(id),
+        payment_intent: intent.into(),
+        amount_minor,
+        currency: currency.map(Into::into),
+        reason,
+        owed_at: now,
+    }
+}
+
+fn paid(id: u8, intent: &str, late: bool, now: DateTime<Utc>) -> WindowEvent {
+    WindowEvent::HoldConfirmed { reservation_id: rid(id), payment_ref: intent.into(), confirmed_at: now, late }
+}
+
+#[test]
+fn paying_an_unknown_reservation_is_refused() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    assert_eq!(w.decide(&pay(9, "pi_1", Some(500), Some("eur")), placed), Err(Rejection::UnknownReservation));
+}
+
+#[test]
+fn a_payment_that_confirmed_the_reservation_changes_nothing_when_reported_again() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), placed + Duration::minutes(1));
+    let before = w.clone();
+    assert_eq!(w.decide(&pay(1, "pi_1", Some(1000), Some("eur")), placed + Duration::minutes(2)), Ok(vec![]));
+    // Whatever amount it reports now, and long after the window ended.
+    assert_eq!(w.decide(&pay(1, "pi_1", Some(1), Some("usd")), key().end() + Duration::days(3)), Ok(vec![]));
+    assert_eq!(w, before);
+}
+
+#[test]
+fn a_payment_owed_a_refund_changes_nothing_when_reported_again() {
+    let (mut w, placed) = window_with(4, &[(1, 2), (2, 1)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1), Some("eur")), now);
+    let before = w.clone();
+    assert_eq!(w.decide(&pay(1, "pi_1", Some(1000), Some("eur")), now), Ok(vec![]));
+    // Once issued too; only the due expiries of holds are written first.
+    run(&mut w, &refunded(1, "pi_1", "re_1"), now);
+    let expiry = placed + ttl();
+    assert_eq!(
+        w.decide(&pay(1, "pi_1", Some(1000), Some("eur")), expiry),
+        Ok(vec![
+            WindowEvent::HoldExpired { reservation_id: rid(1), expired_at: expiry },
+            WindowEvent::HoldExpired { reservation_id: rid(2), expired_at: expiry },
+        ])
+    );
+    assert_eq!(w.reservation(&rid(1)).unwrap().refunds.len(), before.reservation(&rid(1)).unwrap().refunds.len());
+}
+
+#[test]
+fn a_wrong_amount_is_owed_back_as_amount_mismatch() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    // Two slots cost 1000; the price of one was paid.
+    let events = run(&mut w, &pay(1, "pi_1", Some(500), Some("eur")), now);
+    assert_eq!(events, [owed(1, "pi_1", Some(500), Some("eur"), RefundReason::AmountMismatch, now)]);
+    // The hold is untouched and still counts.
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Held);
+    assert_eq!(w.counts_at(now).held, 2);
+}
+
+#[test]
+fn a_wrong_currency_is_owed_back_as_amount_mismatch() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    assert_eq!(
+        w.decide(&pay(1, "pi_1", Some(1000), Some("usd")), now),
+        Ok(vec![owed(1, "pi_1", Some(1000), Some("usd"), RefundReason::AmountMismatch, now)])
+    );
+    assert_eq!(
+        w.decide(&pay(1, "pi_1", None, Some("eu")), now),
+        Ok(vec![owed(1, "pi_1", None, Some("eu"), RefundReason::AmountMismatch, now)])
+    );
+}
+
+#[test]
+fn currency_case_and_absent_amount_or_currency_are_no_mismatch() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    for (amount, currency) in
+        [(Some(1000), Some("EUR")), (Some(1000), Some("Eur")), (None, Some("eur")), (Some(1000), None), (None, None)]
+    {
+        assert_eq!(
+            w.decide(&pay(1, "pi_1", amount, currency), now),
+            Ok(vec![paid(1, "pi_1", false, now)]),
+            "{amount:?} {currency:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mismatch_is_answered_before_already_confirmed() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now);
+    assert_eq!(
+        w.decide(&pay(1, "pi_2", Some(999), None), now),
+        Ok(vec![owed(1, "pi_2", Some(999), None, RefundReason::AmountMismatch, now)])
+    );
+}
+
+#[test]
+fn another_payment_for_a_confirmed_reservation_is_owed_back_as_already_confirmed() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), placed + Duration::minutes(1));
+    // Also when it was confirmed through `Confirm`, and long after the window ended.
+    let (mut w2, _) = window_with(4, &[(1, 2)]);
+    run(&mut w2, &confirm(1, "dev:1"), placed + Duration::minutes(1));
+    for mut w in [w, w2] {
+        let now = key().end() + Duration::hours(1);
+        let events = run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
+        assert_eq!(events, [owed(1, "pi_2", Some(1000), Some("eur"), RefundReason::AlreadyConfirmed, now)]);
+        assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Confirmed);
+        assert_eq!(w.counts_at(now).confirmed, 2);
+    }
+}
+
+#[test]
+fn paying_a_live_hold_confirms_it_on_time() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + ttl() - Duration::microseconds(1);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now), [paid(1, "pi_1", false, now)]);
+    assert_eq!(w.reservation(&rid(1)).unwrap().payment_ref.as_deref(), Some("pi_1"));
+    assert_eq!(w.counts_at(now).confirmed, 2);
+
+    // A live hold is paid on time even after its window ended, and even when full.
+    let placed = key().end() - Duration::minutes(1);
+    let mut w = Window::unopened(key(), 1);
+    run(&mut w, &hold(1, 1), placed);
+    let now = key().end() + Duration::minutes(5);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(500), None), now), [paid(1, "pi_1", false, now)]);
+}
+
+#[test]
+fn paying_a_dead_hold_after_the_window_ended_is_owed_back_as_window_ended() {
+    let (w, _) = window_with(4, &[(1, 2)]);
+    let now = key().end();
+    let events = w.decide(&pay(1, "pi_1", Some(1000), Some("eur")), now).unwrap();
+    assert_eq!(
+        events,
+        [
+            WindowEvent::HoldExpired { reservation_id: rid(1), expired_at: now },
+            owed(1, "pi_1", Some(1000), Some("eur"), RefundReason::WindowEnded, now),
+        ]
+    );
+}
+
+#[test]
+fn paying_a_dead_hold_without_room_is_owed_back_as_sold_out() {
+    let (mut w, placed) = window_with(3, &[(1, 2)]);
+    let later = placed + ttl() + Duration::seconds(1);
+    run(&mut w, &hold(2, 2), later); // takes the slots the expired hold freed
+    let now = later + Duration::seconds(1);
+    let before = w.clone();
+    assert_eq!(
+        run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now),
+        [owed(1, "pi_1", Some(1000), Some("eur"), RefundReason::SoldOut, now)]
+    );
+    assert_eq!(w.counts_at(now), before.counts_at(now), "a refund takes no slot");
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Expired);
+}
+
+#[test]
+fn paying_a_dead_hold_with_room_confirms_it_late() {
+    // Expired, with HoldExpired not yet written: it is written first.
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + ttl();
+    assert_eq!(
+        run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now),
+        [WindowEvent::HoldExpired { reservation_id: rid(1), expired_at: now }, paid(1, "pi_1", true, now)]
+    );
+    assert_eq!(w.counts_at(now).confirmed, 2);
+
+    // Cancelled.
+    let (mut w, placed) = window_with(2, &[(1, 2)]);
+    run(&mut w, &cancel(1), placed);
+    let now = placed + Duration::minutes(1);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", None, None), now), [paid(1, "pi_1", true, now)]);
+    assert_eq!(w.counts_at(now).available, 0);
+}
+
+#[test]
+fn a_refund_report_for_an_unknown_reservation_is_refused() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    assert_eq!(w.decide(&refunded(9, "pi_1", "re_1"), placed), Err(Rejection::UnknownReservation));
+}
+
+#[test]
+fn a_refund_report_for_a_payment_owed_nothing_is_refused() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    assert_eq!(w.decide(&refunded(1, "pi_1", "re_1"), now), Err(Rejection::NoRefundOwed));
+    // Not even for the payment that confirmed it, nor for another reservation's refund.
+    run(&mut w, &hold(2, 1), now);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now);
+    run(&mut w, &pay(2, "pi_2", Some(1), Some("eur")), now);
+    assert_eq!(w.decide(&refunded(1, "pi_1", "re_1"), now), Err(Rejection::NoRefundOwed));
+    assert_eq!(w.decide(&refunded(1, "pi_2", "re_2"), now), Err(Rejection::NoRefundOwed));
+}
+
+#[test]
+fn a_refund_report_for_an_owed_payment_issues_it() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1), Some("eur")), now);
+    let later = now + Duration::minutes(1);
+    assert_eq!(
+        run(&mut w, &refunded(1, "pi_1", "re_1"), later),
+        [WindowEvent::RefundIssued {
+            reservation_id: rid(1),
+            payment_intent: "pi_1".into(),
+            refund_id: "re_1".into(),
+            issued_at: later
+        }]
+    );
+    assert_eq!(w.reservation(&rid(1)).unwrap().refunds[0].refund_id.as_deref(), Some("re_1"));
+}
+
+#[test]
+fn a_refund_report_again_changes_nothing() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1), Some("eur")), now);
+    run(&mut w, &refunded(1, "pi_1", "re_1"), now);
+    let before = w.clone();
+    assert_eq!(w.decide(&refunded(1, "pi_1", "re_1"), now), Ok(vec![]));
+    assert_eq!(w.decide(&refunded(1, "pi_1", "re_other"), now), Ok(vec![]));
+    assert_eq!(w, before);
+}
+
+#[test]
+fn a_confirmed_reservation_stays_confirmed_with_a_refund_for_a_second_payment() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now);
+    run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
+    let r = w.reservation(&rid(1)).unwrap();
+    assert_eq!(r.public_status_at(now), ReservationStatus::Confirmed);
+    run(&mut w, &refunded(1, "pi_2", "re_2"), now);
+    let r = w.reservation(&rid(1)).unwrap();
+    assert_eq!(r.public_status_at(key().end() + Duration::days(1)), ReservationStatus::Confirmed);
+    assert_eq!(ReservationView::of(&key(), r, now).status, ReservationStatus::Confirmed);
+}
+
+#[test]
+fn an_unconfirmed_paid_reservation_is_refund_owed_until_every_refund_is_issued() {
+    let (mut w, placed) = window_with(2, &[(1, 2)]);
+    run(&mut w, &cancel(1), placed);
+    run(&mut w, &hold(2, 2), placed);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now);
+    run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
+    let status = |w: &Window| w.reservation(&rid(1)).unwrap().public_status_at(now);
+    assert_eq!(status(&w), ReservationStatus::RefundOwed);
+    run(&mut w, &refunded(1, "pi_1", "re_1"), now);
+    assert_eq!(status(&w), ReservationStatus::RefundOwed, "one of two refunds is still owed");
+    run(&mut w, &refunded(1, "pi_2", "re_2"), now);
+    assert_eq!(status(&w), ReservationStatus::Refunded);
+    assert_eq!(ReservationView::of(&key(), w.reservation(&rid(1)).unwrap(), now).status, ReservationStatus::Refunded);
+    // The stored state of the hold is unchanged by refunds.
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Cancelled);
+}
+
+#[test]
+fn a_live_hold_paid_the_wrong_amount_is_refund_owed_until_paid_right() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(500), Some("eur")), now);
+    assert_eq!(w.reservation(&rid(1)).unwrap().public_status_at(now), ReservationStatus::RefundOwed);
+    run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
+    assert_eq!(w.reservation(&rid(1)).unwrap().public_status_at(now), ReservationStatus::Confirmed);
+}
+
+#[test]
+fn the_audit_refuses_a_second_effect_of_one_payment_and_a_refund_not_owed() {
+    use qskip::domain::Violation;
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    let mismatch = owed(1, "pi_1", Some(1), None, RefundReason::AmountMismatch, now);
+    let issued = |intent: &str| WindowEvent::RefundIssued {
+        reservation_id: rid(1),
+        payment_intent: intent.into(),
+        refund_id: "re".into(),
+        issued_at: now,
+    };
+    assert_eq!(w.audit(&issued("pi_1")), Err(Violation::RefundNotOwed("pi_1".into())));
+    run(&mut w, &pay(1, "pi_1", Some(1), None), now);
+    assert_eq!(w.audit(&mismatch), Err(Violation::PaymentCountedTwice("pi_1".into())));
+    run(&mut w, &pay(1, "pi_2", None, None), now);
+    let again = owed(1, "pi_2", None, None, RefundReason::AlreadyConfirmed, now);
+    assert_eq!(w.audit(&again), Err(Violation::PaymentCountedTwice("pi_2".into())));
+    assert_eq!(w.audit(&issued("pi_1")), Ok(()));
+    run(&mut w, &refunded(1, "pi_1", "re"), now);
+    assert_eq!(w.audit(&issued("pi_1")), Err(Violation::RefundNotOwed("pi_1".into())));
+    assert_eq!(w.audit(&issued("pi_2")), Err(Violation::RefundNotOwed("pi_2".into())));
+    let unknown = owed(9, "pi_9", None, None, RefundReason::SoldOut, now);
+    assert_eq!(w.audit(&unknown), Err(Violation::UnknownReservation(rid(9).to_string())));
+}
+
+#[test]
+fn a_payment_owed_a_refund_never_confirms_later() {
+    use qskip::domain::Violation;
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    run(&mut w, &pay(1, "pi_1", Some(1), Some("eur")), now);
+    // The same payment reaching the window through `Confirm` must not confirm it: its
+    // money is already owed back.
+    let confirmed = paid(1, "pi_1", false, now);
+    assert_eq!(w.audit(&confirmed), Err(Violation::PaymentCountedTwice("pi_1".into())));
+    assert_eq!(w.decide(&confirm(1, "pi_1"), now), Ok(vec![]));
 }

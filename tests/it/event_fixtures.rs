@@ -17,13 +17,14 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc, Weekday};
 use qskip::domain::{
-    HourOverride, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent, WindowKey,
+    HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent,
+    WindowKey,
 };
 use qskip::store::codec::{self, DecodeError};
 use qskip::store::keys;
 use qskip::store::wire::{
-    BodyV1, HourOverrideV1, IdempotencyV1, IdempotentOutcomeV1, RecordV1, StoredRecord, VenueEventV1, VenueV1,
-    WindowEventV1, WindowKeyV1,
+    BodyV1, HourOverrideV1, IdempotencyV1, IdempotentOutcomeV1, RecordV1, RefundReasonV1, StoredRecord, VenueEventV1,
+    VenueV1, WindowEventV1, WindowKeyV1,
 };
 use qskip::store::{IdempotencyEntry, IdempotentOutcome, Record};
 
@@ -49,6 +50,11 @@ const B_EXPIRES_AT_US: i64 = 1_795_901_599_000_000; // 2026-11-28T21:33:19Z
 const CANCELLED_AT_US: i64 = 1_795_899_850_500_000; // 2026-11-28T21:04:10.5Z
 const CONFIRMED_AT_US: i64 = 1_795_899_942_000_042; // 2026-11-28T21:05:42.000042Z
 const LATE_CONFIRMED_AT_US: i64 = 1_795_901_700_000_000; // 2026-11-28T21:35:00Z
+const MISMATCH_OWED_AT_US: i64 = 1_795_899_910_000_000; // 2026-11-28T21:05:10Z
+const SECOND_PAYMENT_OWED_AT_US: i64 = 1_795_900_020_000_000; // 2026-11-28T21:07:00Z
+const SOLD_OUT_OWED_AT_US: i64 = 1_795_900_200_500_000; // 2026-11-28T21:10:00.5Z
+const REFUND_ISSUED_AT_US: i64 = 1_795_900_202_000_123; // 2026-11-28T21:10:02.000123Z
+const WINDOW_ENDED_OWED_AT_US: i64 = 1_795_902_000_000_000; // 2026-11-28T21:40:00Z
 /// Commit time = event time + 731 us, so that a swap of the two would show.
 const COMMIT_LAG_US: i64 = 731;
 
@@ -64,6 +70,11 @@ fn literal_times_are_the_instants_they_claim() {
         (CANCELLED_AT_US, "2026-11-28T21:04:10.5Z"),
         (CONFIRMED_AT_US, "2026-11-28T21:05:42.000042Z"),
         (LATE_CONFIRMED_AT_US, "2026-11-28T21:35:00Z"),
+        (MISMATCH_OWED_AT_US, "2026-11-28T21:05:10Z"),
+        (SECOND_PAYMENT_OWED_AT_US, "2026-11-28T21:07:00Z"),
+        (SOLD_OUT_OWED_AT_US, "2026-11-28T21:10:00.5Z"),
+        (REFUND_ISSUED_AT_US, "2026-11-28T21:10:02.000123Z"),
+        (WINDOW_ENDED_OWED_AT_US, "2026-11-28T21:40:00Z"),
     ];
     for (us, rfc) in cases {
         assert_eq!(t(us), rfc.parse::<DateTime<Utc>>().unwrap(), "{rfc}");
@@ -270,6 +281,139 @@ fn expectations() -> Vec<Expectation> {
             ),
         },
         Expectation {
+            // B's hold was cancelled; its payment came later, when the window was full.
+            file: "refund_owed.bin",
+            wire: window_record(
+                SOLD_OUT_OWED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundOwed {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    amount_minor: Some(450),
+                    currency: Some("eur".into()),
+                    reason: RefundReasonV1::SoldOut,
+                    owed_at_us: SOLD_OUT_OWED_AT_US,
+                },
+            ),
+            recorded_at: t(SOLD_OUT_OWED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundOwed {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    amount_minor: Some(450),
+                    currency: Some("eur".into()),
+                    reason: RefundReason::SoldOut,
+                    owed_at: t(SOLD_OUT_OWED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            // B was paid again after its hold and the window had ended; the currency is
+            // kept as the provider sent it.
+            file: "refund_owed_window_ended.bin",
+            wire: window_record(
+                WINDOW_ENDED_OWED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundOwed {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoLate0005".into(),
+                    amount_minor: Some(450),
+                    currency: Some("EUR".into()),
+                    reason: RefundReasonV1::WindowEnded,
+                    owed_at_us: WINDOW_ENDED_OWED_AT_US,
+                },
+            ),
+            recorded_at: t(WINDOW_ENDED_OWED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundOwed {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoLate0005".into(),
+                    amount_minor: Some(450),
+                    currency: Some("EUR".into()),
+                    reason: RefundReason::WindowEnded,
+                    owed_at: t(WINDOW_ENDED_OWED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            // A second payment for A, already confirmed; the provider reported no amount
+            // and no currency.
+            file: "refund_owed_no_amount.bin",
+            wire: window_record(
+                SECOND_PAYMENT_OWED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundOwed {
+                    reservation_id: RID_A,
+                    payment_intent: "pi_3QdemoTwice003".into(),
+                    amount_minor: None,
+                    currency: None,
+                    reason: RefundReasonV1::AlreadyConfirmed,
+                    owed_at_us: SECOND_PAYMENT_OWED_AT_US,
+                },
+            ),
+            recorded_at: t(SECOND_PAYMENT_OWED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundOwed {
+                    reservation_id: a,
+                    payment_intent: "pi_3QdemoTwice003".into(),
+                    amount_minor: None,
+                    currency: None,
+                    reason: RefundReason::AlreadyConfirmed,
+                    owed_at: t(SECOND_PAYMENT_OWED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            // A holds 2 slots at 450: 900 was due, 450 was paid (currency not reported).
+            file: "refund_owed_amount_mismatch.bin",
+            wire: window_record(
+                MISMATCH_OWED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundOwed {
+                    reservation_id: RID_A,
+                    payment_intent: "pi_3QdemoHalf0004".into(),
+                    amount_minor: Some(450),
+                    currency: None,
+                    reason: RefundReasonV1::AmountMismatch,
+                    owed_at_us: MISMATCH_OWED_AT_US,
+                },
+            ),
+            recorded_at: t(MISMATCH_OWED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundOwed {
+                    reservation_id: a,
+                    payment_intent: "pi_3QdemoHalf0004".into(),
+                    amount_minor: Some(450),
+                    currency: None,
+                    reason: RefundReason::AmountMismatch,
+                    owed_at: t(MISMATCH_OWED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            // The provider accepted the refund owed in `refund_owed.bin`.
+            file: "refund_issued.bin",
+            wire: window_record(
+                REFUND_ISSUED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundIssued {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    refund_id: "re_3QdemoSold0002".into(),
+                    issued_at_us: REFUND_ISSUED_AT_US,
+                },
+            ),
+            recorded_at: t(REFUND_ISSUED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundIssued {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    refund_id: "re_3QdemoSold0002".into(),
+                    issued_at: t(REFUND_ISSUED_AT_US),
+                },
+            ),
+        },
+        Expectation {
             file: "idempotency_reserved.bin",
             wire: StoredRecord::V1(RecordV1 {
                 recorded_at_us: PLACED_AT_US + COMMIT_LAG_US,
@@ -320,7 +464,9 @@ fn expectations() -> Vec<Expectation> {
 
 /// The name of the wire variant a record is. The match is exhaustive on purpose: a new
 /// variant in `store::wire` stops this file from compiling until it is named here, and
-/// `every_wire_variant_has_a_fixture` then demands a fixture for it.
+/// `every_wire_variant_has_a_fixture` then demands a fixture for it. Field enums whose
+/// index is on the wire (`RefundReasonV1`) are named too, so that each index is pinned
+/// by a fixture.
 fn wire_variant(record: &StoredRecord) -> &'static str {
     let StoredRecord::V1(RecordV1 { body, .. }) = record;
     match body {
@@ -331,6 +477,13 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
             WindowEventV1::HoldConfirmed { .. } => "V1/Window/HoldConfirmed",
             WindowEventV1::HoldCancelled { .. } => "V1/Window/HoldCancelled",
             WindowEventV1::HoldExpired { .. } => "V1/Window/HoldExpired",
+            WindowEventV1::RefundOwed { reason, .. } => match reason {
+                RefundReasonV1::SoldOut => "V1/Window/RefundOwed/SoldOut",
+                RefundReasonV1::WindowEnded => "V1/Window/RefundOwed/WindowEnded",
+                RefundReasonV1::AlreadyConfirmed => "V1/Window/RefundOwed/AlreadyConfirmed",
+                RefundReasonV1::AmountMismatch => "V1/Window/RefundOwed/AmountMismatch",
+            },
+            WindowEventV1::RefundIssued { .. } => "V1/Window/RefundIssued",
         },
         BodyV1::Idempotency(IdempotencyV1 { outcome, .. }) => match outcome {
             IdempotentOutcomeV1::Reserved { .. } => "V1/Idempotency/Reserved",
@@ -339,13 +492,18 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
     }
 }
 
-const ALL_WIRE_VARIANTS: [&str; 8] = [
+const ALL_WIRE_VARIANTS: [&str; 13] = [
     "V1/Venue/VenueRegistered",
     "V1/Window/WindowOpened",
     "V1/Window/HoldPlaced",
     "V1/Window/HoldConfirmed",
     "V1/Window/HoldCancelled",
     "V1/Window/HoldExpired",
+    "V1/Window/RefundOwed/SoldOut",
+    "V1/Window/RefundOwed/WindowEnded",
+    "V1/Window/RefundOwed/AlreadyConfirmed",
+    "V1/Window/RefundOwed/AmountMismatch",
+    "V1/Window/RefundIssued",
     "V1/Idempotency/Reserved",
     "V1/Idempotency/SoldOut",
 ];
@@ -553,6 +711,7 @@ fn key_layout_matches_the_catalogue() {
     assert!(prefixes.windows(2).all(|p| p[0] < p[1]), "window keys sort by start");
 
     // Index entries per record kind, all derived from the record itself.
+    use keys::IndexOp::Insert;
     let by_name = |name: &str| expectations().into_iter().find(|e| e.file == name).unwrap().domain;
     let seq = 42u64;
     let seq_be = seq.to_be_bytes().to_vec();
@@ -562,16 +721,39 @@ fn key_layout_matches_the_catalogue() {
     r_key.extend_from_slice(&RID_A);
     assert_eq!(
         keys::index_entries(seq, &by_name("hold_placed.bin")),
-        vec![(w_key.clone(), vec![]), (r_key, seq_be.clone())]
+        vec![Insert(w_key.clone(), vec![]), Insert(r_key, seq_be.clone())]
     );
-    assert_eq!(keys::index_entries(seq, &by_name("hold_confirmed.bin")), vec![(w_key.clone(), vec![])]);
+    assert_eq!(keys::index_entries(seq, &by_name("hold_confirmed.bin")), vec![Insert(w_key.clone(), vec![])]);
     assert_eq!(keys::trailing_seq(&w_key), seq);
     let mut v_key = b"V\x08demo-bar".to_vec();
     v_key.extend_from_slice(&seq_be);
-    assert_eq!(keys::index_entries(seq, &by_name("venue_registered.bin")), vec![(v_key, vec![])]);
+    assert_eq!(keys::index_entries(seq, &by_name("venue_registered.bin")), vec![Insert(v_key, vec![])]);
     assert_eq!(
         keys::index_entries(seq, &by_name("idempotency_reserved.bin")),
-        vec![(b"Kcheckout-7f3a9c".to_vec(), seq_be)]
+        vec![Insert(b"Kcheckout-7f3a9c".to_vec(), seq_be.clone())]
+    );
+
+    // `O`: a refund still owed, keyed by reservation id (16 raw bytes) then the payment
+    // intent's bytes; `RefundIssued` removes exactly the key its `RefundOwed` inserted.
+    let mut o_key = vec![b'O'];
+    o_key.extend_from_slice(&RID_B);
+    o_key.extend_from_slice(b"pi_3QdemoSold0002");
+    assert_eq!(keys::REFUND_OWED, b'O');
+    assert_eq!(keys::refund_owed(&ReservationId::from_bytes(RID_B), "pi_3QdemoSold0002"), o_key);
+    assert_eq!(
+        keys::index_entries(seq, &by_name("refund_owed.bin")),
+        vec![Insert(w_key.clone(), vec![]), Insert(o_key.clone(), seq_be.clone())]
+    );
+    assert_eq!(
+        keys::index_entries(seq, &by_name("refund_issued.bin")),
+        vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(o_key)]
+    );
+    let mut o_key_a = vec![b'O'];
+    o_key_a.extend_from_slice(&RID_A);
+    o_key_a.extend_from_slice(b"pi_3QdemoTwice003");
+    assert_eq!(
+        keys::index_entries(seq, &by_name("refund_owed_no_amount.bin")),
+        vec![Insert(w_key, vec![]), Insert(o_key_a, seq_be)]
     );
 }
 

@@ -18,3 +18,4 @@ mod passivation;
 mod replay_tool;
 mod stripe_client;
 mod stripe_signature;
+mod stripe_webhook;

@@ -1,0 +1,66 @@
+//! `POST /v1/webhooks/stripe`: verify the signature on the raw bytes, then turn the
+//! event into a payment or a release for the reservation's window actor.
+//!
+//! Stripe delivers at least once, in any order, and retries anything but a 2xx for days.
+//! So: 2xx only once the outcome is durable (the actor answers after its journal flush);
+//! 503 when the actor is busy, so Stripe retries; 2xx for events that are not ours or
+//! need nothing, so Stripe stops. Each payment intent takes effect once (the domain
+//! ignores a payment it has already counted), which makes redelivery harmless.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::body::raw_body;
+use super::{ApiError, AppState, method_not_allowed};
+use crate::actors::BookingError;
+use crate::domain::{Payment, ReservationId};
+use crate::limits::WEBHOOK_BODY_BYTES_MAX;
+use crate::stripe::{self, SIGNATURE_TOLERANCE_SECS_DEFAULT, WebhookAction};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/webhooks/stripe").post(receive).default_service(web::to(method_not_allowed)));
+}
+
+async fn receive(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = raw_body(&req, payload, WEBHOOK_BODY_BYTES_MAX).await?;
+    let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let now = state.booking.now().timestamp();
+    stripe::signature::verify(&body, header, &state.webhook_secrets, now, SIGNATURE_TOLERANCE_SECS_DEFAULT)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
+    let action = stripe::event::action_for_payload(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_event", e.to_string()))?;
+    tracing::info!(?action, "stripe webhook");
+    let outcome = match action {
+        WebhookAction::Confirm { reservation_id, session_id, payment_intent, amount_total, currency, .. } => {
+            let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
+            // A paid session always has a payment intent; the session id is the fallback
+            // key so that a malformed event still counts once.
+            let intent = payment_intent.unwrap_or(session_id);
+            let amount_minor = amount_total.and_then(|a| u64::try_from(a).ok());
+            let payment = Payment { intent, amount_minor, currency };
+            state.booking.record_payment(id, payment).await.map(|view| view.status.as_str())
+        }
+        WebhookAction::Release { reservation_id, .. } => {
+            let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
+            state.booking.cancel(id).await.map(|view| view.status.as_str())
+        }
+        WebhookAction::KeepWaiting { .. } => Ok("waiting"),
+        WebhookAction::Ignore(_) => Ok("ignored"),
+    };
+    match outcome {
+        Ok(status) => Ok(received(status)),
+        // Not ours, or a release of a hold that already ended: nothing to retry.
+        Err(BookingError::ReservationNotFound) => Ok(received("unknown_reservation")),
+        Err(BookingError::Rejected(rejection)) => Ok(received(rejection.code())),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn received(outcome: &str) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome }))
+}
