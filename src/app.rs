@@ -13,7 +13,7 @@ use crate::actors::{Booking, Registry, Shared, Venues};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::{self, AppState};
-use crate::payments::RefundWorker;
+use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
 
@@ -28,16 +28,29 @@ pub struct Application {
     fatal: watch::Receiver<Option<JournalError>>,
 }
 
+/// Starts the Stripe workers (refunds, session expiry) when a secret key is configured,
+/// and returns the checkout service when Stripe is the payment provider.
+fn start_payments(
+    config: &Config,
+    booking: &Arc<Booking>,
+    public_url: &str,
+) -> anyhow::Result<Option<Arc<CheckoutService>>> {
+    let Some(stripe) = &config.payments.stripe else { return Ok(None) };
+    let Some(secret_key) = &stripe.secret_key else { return Ok(None) };
+    let mut client = ClientConfig::new(SecretKey::new(secret_key.clone()));
+    client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
+    let client = StripeClient::new(client)?;
+    RefundWorker::new(booking.clone(), client.clone()).spawn();
+    SessionExpiryWorker::new(booking.clone(), client.clone()).spawn();
+    tracing::info!("stripe refund and session-expiry workers started");
+    let checkout = config.payments.provider == PaymentProvider::Stripe;
+    Ok(checkout.then(|| Arc::new(CheckoutService::new(booking.clone(), client, public_url.to_owned()))))
+}
+
 impl Application {
     /// Opens storage, recovers venues and binds the listener; nothing is served until
     /// [`Application::run_until_stopped`].
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        if config.payments.provider == PaymentProvider::Stripe {
-            anyhow::bail!(
-                "payments.provider = \"stripe\" (checkout through Stripe) is not available yet; keep \"dev\". \
-                 [payments.stripe] webhook_secrets and secret_key already enable the webhook and refunds"
-            );
-        }
         let log = EventLog::open(&config.data_dir)?;
         let (fatal_tx, fatal) = watch::channel(None);
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
@@ -50,21 +63,17 @@ impl Application {
         let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));
         let resumed = booking.resume_live_windows()?;
         tracing::info!(windows = resumed, "resumed windows that may hold live holds");
-        let stripe = config.payments.stripe.clone().unwrap_or_default();
-        if let Some(secret_key) = &stripe.secret_key {
-            let mut client = ClientConfig::new(SecretKey::new(secret_key.clone()));
-            client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
-            RefundWorker::new(booking.clone(), StripeClient::new(client)?).spawn();
-            tracing::info!("refund worker started");
-        }
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        let checkout = start_payments(&config, &booking, &public_url)?;
         let state = web::Data::new(AppState {
             booking: booking.clone(),
             journal: journal.clone(),
-            public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{addr}")),
+            public_url,
             dev_payments: config.payments.provider == PaymentProvider::Dev,
-            webhook_secrets: stripe.webhook_secrets.clone(),
+            webhook_secrets: config.payments.stripe.as_ref().map(|s| s.webhook_secrets.clone()).unwrap_or_default(),
+            checkout,
         });
         let server = HttpServer::new(move || {
             App::new().configure(|cfg| http::configure(cfg, state.clone())).default_service(web::to(http::not_found))

@@ -146,6 +146,7 @@ impl Config {
             Some(venues) => venues.into_iter().map(|v| venue(v, hold_ttl_secs)).collect::<Result<_, _>>()?,
         };
         check_unique(&venues)?;
+        check_payments(&file.payments)?;
         Ok(Self {
             bind: file.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: file.data_dir.unwrap_or_else(|| "data".into()),
@@ -170,6 +171,17 @@ fn check_unique(venues: &[Venue]) -> Result<(), ConfigError> {
         Some(pair) => Err(ConfigError::Invalid(format!("venue id {:?} appears twice", pair[0].as_str()))),
         None => Ok(()),
     }
+}
+
+fn check_payments(payments: &PaymentsConfig) -> Result<(), ConfigError> {
+    let stripe = payments.stripe.as_ref();
+    let has_key = stripe.is_some_and(|s| s.secret_key.as_deref().is_some_and(|k| !k.is_empty()));
+    let has_secrets = stripe.is_some_and(|s| !s.webhook_secrets.is_empty());
+    if payments.provider == PaymentProvider::Stripe && !(has_key && has_secrets) {
+        let message = "payments.provider = \"stripe\" needs [payments.stripe] secret_key and webhook_secrets";
+        return Err(ConfigError::Invalid(message.into()));
+    }
+    Ok(())
 }
 
 /// The venue served when no config file names any.

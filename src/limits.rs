@@ -53,6 +53,10 @@ pub const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
 /// How often the refund worker looks for refunds still owed, in milliseconds.
 pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
 
+/// How often the session-expiry worker looks at open checkout pages, in milliseconds.
+/// Each open page costs one message to its window actor per pass.
+pub const SESSION_EXPIRY_SCAN_INTERVAL_MS: u64 = 2_000;
+
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
 

@@ -2,7 +2,7 @@
 //! reservation's window actor, which decides (confirm or owe a refund) in one place.
 
 use super::{Booking, BookingError};
-use crate::domain::{Command, Payment, Price, ReservationId, ReservationView};
+use crate::domain::{Checkout, Command, Payment, Price, ReservationId, ReservationView};
 
 impl Booking {
     /// Records a provider's payment; answers once the outcome (confirmation or refund
@@ -22,5 +22,17 @@ impl Booking {
         refund_id: String,
     ) -> Result<ReservationView, BookingError> {
         self.execute(id, Command::RecordRefund { reservation_id: id, payment_intent, refund_id }).await
+    }
+}
+
+impl Booking {
+    /// Records the provider's checkout page of a held reservation.
+    pub async fn open_checkout(&self, id: ReservationId, checkout: Checkout) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::OpenCheckout { reservation_id: id, checkout }).await
+    }
+
+    /// Records that the checkout page can take no payment any more.
+    pub async fn close_checkout(&self, id: ReservationId, session_id: String) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::CloseCheckout { reservation_id: id, session_id }).await
     }
 }

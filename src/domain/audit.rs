@@ -31,6 +31,10 @@ pub enum Violation {
     PaymentCountedTwice(String),
     #[error("refund of {0} issued but none is owed")]
     RefundNotOwed(String),
+    #[error("a second checkout opened for reservation {0}")]
+    CheckoutTwice(String),
+    #[error("checkout {0} closed but it is not open")]
+    CheckoutNotOpen(String),
 }
 
 impl Window {
@@ -91,6 +95,18 @@ impl Window {
                 match r.refunds.iter().any(|f| &f.payment_intent == payment_intent && f.refund_id.is_none()) {
                     true => Ok(()),
                     false => Err(Violation::RefundNotOwed(payment_intent.clone())),
+                }
+            }
+            WindowEvent::CheckoutOpened { reservation_id, .. } => match self.reservation(reservation_id) {
+                None => Err(Violation::UnknownReservation(reservation_id.to_string())),
+                Some(r) if r.checkout.is_some() => Err(Violation::CheckoutTwice(reservation_id.to_string())),
+                Some(_) => Ok(()),
+            },
+            WindowEvent::CheckoutClosed { reservation_id, session_id, .. } => {
+                let open = self.reservation(reservation_id).and_then(|r| r.checkout.as_ref());
+                match open {
+                    Some(c) if &c.session_id == session_id && !c.closed => Ok(()),
+                    _ => Err(Violation::CheckoutNotOpen(session_id.clone())),
                 }
             }
             WindowEvent::HoldCancelled { reservation_id, .. } | WindowEvent::HoldExpired { reservation_id, .. } => {

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use super::{Payment, Price, ReservationId};
+use super::{Checkout, Payment, Price, ReservationId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -16,6 +16,11 @@ pub enum Command {
     RecordPayment { reservation_id: ReservationId, payment: Payment, price: Price },
     /// Record that the provider accepted the refund owed for `payment_intent`.
     RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_id: String },
+    /// Record the provider's checkout page opened for a reservation. A page whose hold
+    /// ended meanwhile is recorded too, so the session-expiry worker closes it.
+    OpenCheckout { reservation_id: ReservationId, checkout: Checkout },
+    /// Record that the checkout page can no longer take a payment.
+    CloseCheckout { reservation_id: ReservationId, session_id: String },
     /// Release a live hold at the customer's request.
     Cancel { reservation_id: ReservationId },
     /// Write `HoldExpired` for every hold whose time has passed (the expiry timer).
@@ -29,7 +34,9 @@ impl Command {
             | Self::Confirm { reservation_id, .. }
             | Self::Cancel { reservation_id }
             | Self::RecordPayment { reservation_id, .. }
-            | Self::RecordRefund { reservation_id, .. } => Some(*reservation_id),
+            | Self::RecordRefund { reservation_id, .. }
+            | Self::OpenCheckout { reservation_id, .. }
+            | Self::CloseCheckout { reservation_id, .. } => Some(*reservation_id),
             Self::ExpireDue => None,
         }
     }

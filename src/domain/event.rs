@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{RefundReason, ReservationId, Venue};
+use super::{Checkout, RefundReason, ReservationId, Venue};
 
 /// Something that happened to one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,10 @@ pub enum WindowEvent {
         reason: RefundReason,
         owed_at: DateTime<Utc>,
     },
+    /// A checkout page (Stripe Checkout Session) was opened for the reservation.
+    CheckoutOpened { reservation_id: ReservationId, checkout: Checkout, opened_at: DateTime<Utc> },
+    /// The checkout page can take no payment any more (expired at the provider, or paid).
+    CheckoutClosed { reservation_id: ReservationId, session_id: String, closed_at: DateTime<Utc> },
     /// The provider accepted the refund of `payment_intent`.
     RefundIssued { reservation_id: ReservationId, payment_intent: String, refund_id: String, issued_at: DateTime<Utc> },
 }

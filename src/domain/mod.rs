@@ -8,6 +8,7 @@
 
 mod audit;
 mod booking;
+mod checkout;
 mod command;
 mod event;
 mod ids;
@@ -20,6 +21,7 @@ mod window;
 
 pub use audit::Violation;
 pub use booking::{ReserveRequest, resolve_window_start};
+pub use checkout::Checkout;
 pub use command::Command;
 pub use event::{VenueEvent, WindowEvent};
 pub use ids::{IdError, ReservationId, VenueId, WindowKey};

@@ -30,6 +30,10 @@ pub enum Rejection {
     InvalidEmail,
     #[error("no refund is owed for this payment")]
     NoRefundOwed,
+    #[error("another checkout page is already open for this reservation")]
+    CheckoutAlreadyOpen,
+    #[error("no such checkout page for this reservation")]
+    UnknownCheckout,
 }
 
 impl Rejection {
@@ -53,6 +57,8 @@ impl Rejection {
             Self::WindowFull => "window_full",
             Self::InvalidEmail => "invalid_email",
             Self::NoRefundOwed => "no_refund_owed",
+            Self::CheckoutAlreadyOpen => "checkout_already_open",
+            Self::UnknownCheckout => "checkout_not_found",
         }
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{RefundReason, ReservationId, WindowKey};
+use super::{Checkout, RefundReason, ReservationId, WindowKey};
 
 /// Where a reservation stands. `Held` counts against capacity until `expires_at`.
 /// The first four are stored; `RefundOwed` and `Refunded` are only ever shown: a
@@ -51,6 +51,8 @@ pub struct Reservation {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// Payments that must go (or went) back, one per payment intent.
     pub refunds: Vec<Refund>,
+    /// The provider's checkout page, once opened (Stripe; the dev page needs none).
+    pub checkout: Option<Checkout>,
 }
 
 /// A refund owed for one payment; `refund_id` is set once the provider accepted it.
@@ -105,6 +107,9 @@ pub struct ReservationView {
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub refunds: Vec<Refund>,
+    pub checkout: Option<Checkout>,
+    /// The checkout page is open but its hold has ended: close it at the provider.
+    pub checkout_to_close: bool,
 }
 
 impl ReservationView {
@@ -118,6 +123,8 @@ impl ReservationView {
             expires_at: r.expires_at,
             confirmed_at: r.confirmed_at,
             refunds: r.refunds.clone(),
+            checkout: r.checkout.clone(),
+            checkout_to_close: r.checkout_to_close(now).is_some(),
         }
     }
 }

@@ -116,6 +116,12 @@ impl Window {
             Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
                 events.extend(self.decide_refund_issued(*reservation_id, payment_intent, refund_id, now)?);
             }
+            Command::OpenCheckout { reservation_id, checkout } => {
+                events.extend(self.decide_open_checkout(*reservation_id, checkout, now)?);
+            }
+            Command::CloseCheckout { reservation_id, session_id } => {
+                events.extend(self.decide_close_checkout(*reservation_id, session_id, now)?);
+            }
             Command::ExpireDue => {}
         }
         Ok(events)
@@ -214,6 +220,7 @@ impl Window {
                     payment_ref: None,
                     confirmed_at: None,
                     refunds: Vec::new(),
+                    checkout: None,
                 };
                 self.reservations.insert(*reservation_id, reservation);
             }
@@ -231,6 +238,7 @@ impl Window {
                 self.end_hold(reservation_id, ReservationStatus::Expired);
             }
             WindowEvent::RefundOwed { .. } | WindowEvent::RefundIssued { .. } => self.apply_refund(event),
+            WindowEvent::CheckoutOpened { .. } | WindowEvent::CheckoutClosed { .. } => self.apply_checkout(event),
         }
     }
 

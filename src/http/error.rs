@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::actors::BookingError;
 use crate::domain::Rejection;
 use crate::limits::RETRY_AFTER_SECS;
+use crate::payments::CheckoutError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -58,7 +59,10 @@ impl ApiError {
             | Rejection::AlreadyConfirmed
             | Rejection::NotActive { .. }
             | Rejection::WindowFull => StatusCode::CONFLICT,
-            Rejection::UnknownReservation | Rejection::NoRefundOwed => StatusCode::NOT_FOUND,
+            Rejection::UnknownReservation | Rejection::NoRefundOwed | Rejection::UnknownCheckout => {
+                StatusCode::NOT_FOUND
+            }
+            Rejection::CheckoutAlreadyOpen => StatusCode::CONFLICT,
             Rejection::InvalidQuantity { .. }
             | Rejection::WindowNotAligned
             | Rejection::WindowEnded { .. }
@@ -96,6 +100,19 @@ impl From<BookingError> for ApiError {
             BookingError::Store(error) => {
                 tracing::error!(%error, "storage error");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_error", "storage is unavailable").retry_later()
+            }
+        }
+    }
+}
+
+impl From<CheckoutError> for ApiError {
+    fn from(error: CheckoutError) -> Self {
+        match error {
+            CheckoutError::Booking(error) => error.into(),
+            CheckoutError::Provider(_) => {
+                // The provider's own message is logged, not shown: it is not the client's business.
+                let message = "the payment provider cannot open a checkout page now; nothing was reserved, try again";
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "payment_provider_unavailable", message).retry_later()
             }
         }
     }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub dev_payments: bool,
     /// Stripe endpoint secrets (`whsec_…`); the webhook route exists when non-empty.
     pub webhook_secrets: Vec<String>,
+    /// Reserve through Stripe Checkout (provider `stripe`); `None` for the dev page.
+    pub checkout: Option<Arc<crate::payments::CheckoutService>>,
 }
 
 /// Registers every route of the public contract.

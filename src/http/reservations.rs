@@ -26,7 +26,11 @@ pub fn parse_id(raw: &str) -> Result<ReservationId, ApiError> {
 /// The JSON of a reservation, with its price and checkout link.
 pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<ReservationJson, ApiError> {
     let venue = state.booking.venue(view.window.venue_id.as_str())?;
-    let checkout_url = format!("{}/dev/checkout/{}", state.public_url, view.id);
+    let checkout_url = match (&view.checkout, state.dev_payments) {
+        (Some(checkout), _) => checkout.url.clone(),
+        (None, true) => format!("{}/dev/checkout/{}", state.public_url, view.id),
+        (None, false) => String::new(),
+    };
     Ok(ReservationJson::new(view, &venue, checkout_url))
 }
 
@@ -47,9 +51,12 @@ async fn create(
                 .to_owned(),
         ),
     };
-    state.booking.venue(&venue)?;
+    let venue = state.booking.venue(&venue)?;
     let body: CreateReservationBody = json_body(&req, payload, JSON_BODY_BYTES_MAX).await?;
-    let view = state.booking.reserve(&venue, body.into(), key).await?;
+    let view = match &state.checkout {
+        Some(checkout) => checkout.reserve(&venue, body.into(), key).await?,
+        None => state.booking.reserve(venue.id.as_str(), body.into(), key).await?,
+    };
     Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
 }
 

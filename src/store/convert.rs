@@ -7,8 +7,8 @@ use chrono_tz::Tz;
 use super::record::{IdempotencyEntry, IdempotentOutcome, Record};
 use super::wire::*;
 use crate::domain::{
-    HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent,
-    WindowKey, is_window_aligned,
+    Checkout, HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId,
+    WindowEvent, WindowKey, is_window_aligned,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +99,18 @@ fn event_to_wire(event: &WindowEvent) -> WindowEventV1 {
                 owed_at_us: micros(*owed_at),
             }
         }
+        WindowEvent::CheckoutOpened { reservation_id, checkout, opened_at } => WindowEventV1::CheckoutOpened {
+            reservation_id: *reservation_id.as_bytes(),
+            session_id: checkout.session_id.clone(),
+            url: checkout.url.clone(),
+            expires_at_us: micros(checkout.expires_at),
+            opened_at_us: micros(*opened_at),
+        },
+        WindowEvent::CheckoutClosed { reservation_id, session_id, closed_at } => WindowEventV1::CheckoutClosed {
+            reservation_id: *reservation_id.as_bytes(),
+            session_id: session_id.clone(),
+            closed_at_us: micros(*closed_at),
+        },
         WindowEvent::RefundIssued { reservation_id, payment_intent, refund_id, issued_at } => {
             WindowEventV1::RefundIssued {
                 reservation_id: *reservation_id.as_bytes(),
@@ -147,6 +159,15 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
                 owed_at: time(owed_at_us)?,
             }
         }
+        WindowEventV1::CheckoutOpened { reservation_id, session_id, url, expires_at_us, opened_at_us } => {
+            let checkout = Checkout { session_id, url, expires_at: time(expires_at_us)?, closed: false };
+            WindowEvent::CheckoutOpened { reservation_id: id(reservation_id), checkout, opened_at: time(opened_at_us)? }
+        }
+        WindowEventV1::CheckoutClosed { reservation_id, session_id, closed_at_us } => WindowEvent::CheckoutClosed {
+            reservation_id: id(reservation_id),
+            session_id,
+            closed_at: time(closed_at_us)?,
+        },
         WindowEventV1::RefundIssued { reservation_id, payment_intent, refund_id, issued_at_us } => {
             WindowEvent::RefundIssued {
                 reservation_id: id(reservation_id),

@@ -8,9 +8,12 @@
 //! | `K`    | idempotency key (UTF-8)                       | seq of the answer  |
 //! | `V`    | venue len (u8), venue, seq                    | empty              |
 //! | `O`    | reservation id (16 bytes), payment intent     | seq of RefundOwed  |
+//! | `S`    | reservation id (16 bytes)                     | seq of CheckoutOpened |
 //!
 //! `O` holds only refunds still owed: `RefundIssued` removes its entry, so the refund
-//! worker resumes after a restart by scanning what is left.
+//! worker resumes after a restart by scanning what is left. `S` likewise holds only
+//! checkout pages still open (`CheckoutClosed` removes the entry): the session-expiry
+//! worker's outbox.
 //!
 //! `L` in key order is commit order (all history). `W` makes one window's events a
 //! single prefix scan, whatever the log's size. Every index entry is derived from a
@@ -27,6 +30,14 @@ pub const RESERVATION: u8 = b'R';
 pub const IDEMPOTENCY: u8 = b'K';
 pub const VENUE: u8 = b'V';
 pub const REFUND_OWED: u8 = b'O';
+pub const CHECKOUT_OPEN: u8 = b'S';
+
+/// `S` key of a reservation's open checkout page.
+pub fn checkout_open(id: &crate::domain::ReservationId) -> [u8; 17] {
+    let mut key = [CHECKOUT_OPEN; 17];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
 
 /// A change to an index, written in the same batch as its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +153,12 @@ pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
                 }
                 WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
                     ops.push(IndexOp::Remove(refund_owed(reservation_id, payment_intent)));
+                }
+                WindowEvent::CheckoutOpened { reservation_id, .. } => {
+                    ops.push(IndexOp::Insert(checkout_open(reservation_id).to_vec(), seq_bytes.to_vec()));
+                }
+                WindowEvent::CheckoutClosed { reservation_id, .. } => {
+                    ops.push(IndexOp::Remove(checkout_open(reservation_id).to_vec()));
                 }
                 _ => {}
             }

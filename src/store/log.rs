@@ -198,6 +198,22 @@ impl EventLog {
         Ok(owed)
     }
 
+    /// Every reservation whose checkout page is still open: (window, reservation).
+    pub fn open_checkouts(&self) -> Result<Vec<(WindowKey, ReservationId)>, StoreError> {
+        let mut open = Vec::new();
+        for entry in self.db.scan_prefix([keys::CHECKOUT_OPEN]) {
+            let (_, seq) = entry?;
+            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
+            match self.read(seq)? {
+                Some((_, Record::Window(window, WindowEvent::CheckoutOpened { reservation_id, .. }))) => {
+                    open.push((window, reservation_id));
+                }
+                _ => return Err(StoreError::DanglingIndex { seq }),
+            }
+        }
+        Ok(open)
+    }
+
     /// All records in commit order, as (seq, commit time, record).
     pub fn iter(&self) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
         self.db.scan_prefix([keys::LOG]).map(|entry| {

@@ -73,6 +73,18 @@ pub enum WindowEventV1 {
         refund_id: String,
         issued_at_us: i64,
     },
+    CheckoutOpened {
+        reservation_id: [u8; 16],
+        session_id: String,
+        url: String,
+        expires_at_us: i64,
+        opened_at_us: i64,
+    },
+    CheckoutClosed {
+        reservation_id: [u8; 16],
+        session_id: String,
+        closed_at_us: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
 //! Properties of the pure domain (no I/O): a window never oversells, its state is exactly
 //! the fold of the events it emits, every event passes the window's audit before it is
-//! applied, each payment takes effect at most once, refusals change nothing, and every
-//! domain record survives the codec. Random command sequences are checked against a
+//! applied, each payment takes effect at most once, a checkout page opens at most once
+//! and closes at most once, refusals change nothing, and every domain record survives
+//! the codec. Random command sequences are checked against a
 //! small reference model of the decision table; the table itself is also pinned by unit
 //! tests.
 
@@ -12,8 +13,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use qskip::domain::{
-    Command, HourOverride, Payment, Price, RefundReason, Rejection, ReservationId, ReservationStatus, ReservationView,
-    ReserveRequest, Schedule, Venue, VenueEvent, VenueId, Window, WindowEvent, WindowKey,
+    Checkout, Command, HourOverride, Payment, Price, RefundReason, Rejection, ReservationId, ReservationStatus,
+    ReservationView, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, Window, WindowEvent, WindowKey,
 };
 use qskip::store::codec;
 use qskip::store::{IdempotencyEntry, IdempotentOutcome, Record};
@@ -69,6 +70,24 @@ fn refunded(id: u8, intent: &str, refund_id: &str) -> Command {
     Command::RecordRefund { reservation_id: rid(id), payment_intent: intent.into(), refund_id: refund_id.into() }
 }
 
+/// The provider's checkout page `session` (the rest of it is arbitrary but fixed).
+fn page(session: &str, expires_at: DateTime<Utc>) -> Checkout {
+    Checkout {
+        session_id: session.into(),
+        url: format!("https://checkout.stripe.com/c/pay/{session}"),
+        expires_at,
+        closed: false,
+    }
+}
+
+fn open_checkout(id: u8, checkout: Checkout) -> Command {
+    Command::OpenCheckout { reservation_id: rid(id), checkout }
+}
+
+fn close_checkout(id: u8, session: &str) -> Command {
+    Command::CloseCheckout { reservation_id: rid(id), session_id: session.into() }
+}
+
 /// Folds events into a fresh window, checking the replay invariant at each grant.
 fn rebuild(capacity: u32, events: &[WindowEvent]) -> Window {
     let mut window = Window::unopened(key(), capacity);
@@ -102,6 +121,8 @@ struct ModelReservation {
     status: ReservationStatus,
     payment_ref: Option<String>,
     refunds: Vec<ModelRefund>,
+    /// The checkout page as recorded: the one opened, and whether it was closed.
+    checkout: Option<Checkout>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +153,17 @@ impl Model {
 
     fn room(&self, now: DateTime<Utc>) -> u32 {
         self.capacity.saturating_sub(self.live_held(now) + self.confirmed())
+    }
+
+    /// The checkout page the session-expiry worker must close at `now`: open, and its
+    /// hold no longer live (expired, recorded or not; cancelled; or paid for).
+    fn checkout_to_close(r: &ModelReservation, now: DateTime<Utc>) -> Option<&Checkout> {
+        let hold_ended = match r.status {
+            ReservationStatus::Held => now >= r.expires_at,
+            ReservationStatus::Expired | ReservationStatus::Cancelled | ReservationStatus::Confirmed => true,
+            ReservationStatus::RefundOwed | ReservationStatus::Refunded => unreachable!("never stored"),
+        };
+        r.checkout.as_ref().filter(|c| !c.closed && hold_ended)
     }
 
     /// Every refund the model knows of, owed or issued, as (reservation, intent).
@@ -246,6 +278,32 @@ impl Model {
                     });
                 }
             }
+            Command::OpenCheckout { reservation_id, checkout } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                match &r.checkout {
+                    None => events.push(WindowEvent::CheckoutOpened {
+                        reservation_id: *reservation_id,
+                        checkout: Checkout { closed: false, ..checkout.clone() },
+                        opened_at: now,
+                    }),
+                    // Open or closed, the recorded page reported again changes nothing.
+                    Some(recorded) if recorded.session_id == checkout.session_id => {}
+                    Some(_) => return Err(Rejection::CheckoutAlreadyOpen),
+                }
+            }
+            Command::CloseCheckout { reservation_id, session_id } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                match &r.checkout {
+                    Some(recorded) if &recorded.session_id != session_id => return Err(Rejection::UnknownCheckout),
+                    None => return Err(Rejection::UnknownCheckout),
+                    Some(recorded) if recorded.closed => {}
+                    Some(_) => events.push(WindowEvent::CheckoutClosed {
+                        reservation_id: *reservation_id,
+                        session_id: session_id.clone(),
+                        closed_at: now,
+                    }),
+                }
+            }
             Command::Cancel { reservation_id } => {
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
                 match r.status {
@@ -274,6 +332,7 @@ impl Model {
                     status: ReservationStatus::Held,
                     payment_ref: None,
                     refunds: Vec::new(),
+                    checkout: None,
                 };
                 self.reservations.insert(*reservation_id, r);
             }
@@ -296,6 +355,15 @@ impl Model {
                 let r = self.reservations.get_mut(reservation_id).unwrap();
                 r.refunds.iter_mut().find(|f| &f.intent == payment_intent).unwrap().issued = true;
             }
+            WindowEvent::CheckoutOpened { reservation_id, checkout, .. } => {
+                let r = self.reservations.get_mut(reservation_id).unwrap();
+                assert!(r.checkout.is_none(), "model: a second checkout opened");
+                r.checkout = Some(checkout.clone());
+            }
+            WindowEvent::CheckoutClosed { reservation_id, .. } => {
+                let r = self.reservations.get_mut(reservation_id).unwrap();
+                r.checkout.as_mut().unwrap().closed = true;
+            }
         }
     }
 }
@@ -314,6 +382,25 @@ const PAYMENT_REFS: [&str; 3] = ["pi_a", "pi_b", "pi_c"];
 /// `PAYMENT_REFS`: the two paths never share a payment in production.
 const INTENTS: [&str; 5] = ["pi_0", "pi_1", "pi_2", "pi_3", "pi_4"];
 const CURRENCIES: [Option<&str>; 4] = [Some("eur"), Some("EUR"), Some("usd"), None];
+
+/// The session id a checkout command names.
+#[derive(Debug, Clone)]
+enum Session {
+    /// The one recorded for the reservation (or `fallback` while none is).
+    Recorded { fallback: String },
+    /// A random one: another page than the recorded one (or the first one).
+    Random(String),
+}
+
+impl Session {
+    fn id(&self, model: &Model, id: u8) -> String {
+        let recorded = model.reservations.get(&rid(id)).and_then(|r| r.checkout.as_ref());
+        match (self, recorded) {
+            (Session::Recorded { .. }, Some(c)) => c.session_id.clone(),
+            (Session::Recorded { fallback: session }, None) | (Session::Random(session), _) => session.clone(),
+        }
+    }
+}
 
 /// The amount a random payment reports, relative to what the reservation costs.
 #[derive(Debug, Clone, Copy)]
@@ -354,12 +441,24 @@ enum Op {
     Cancel {
         id: u8,
     },
+    /// The provider's page for `id`, payable until `expires_in` minutes from now;
+    /// `closed` is what the caller claims, which the event must not take over.
+    OpenCheckout {
+        id: u8,
+        session: Session,
+        expires_in: i64,
+        closed: bool,
+    },
+    CloseCheckout {
+        id: u8,
+        session: Session,
+    },
     ExpireDue,
 }
 
 impl Op {
     /// The command this op is now; amounts and known refunds depend on the state so far.
-    fn command(&self, model: &Model) -> Command {
+    fn command(&self, model: &Model, now: DateTime<Utc>) -> Command {
         match *self {
             Op::Hold { id, quantity, email } => Command::PlaceHold {
                 reservation_id: rid(id),
@@ -387,6 +486,11 @@ impl Op {
                 }
             },
             Op::Cancel { id } => cancel(id),
+            Op::OpenCheckout { id, ref session, expires_in, closed } => {
+                let checkout = Checkout { closed, ..page(&session.id(model, id), now + Duration::minutes(expires_in)) };
+                open_checkout(id, checkout)
+            }
+            Op::CloseCheckout { id, ref session } => close_checkout(id, &session.id(model, id)),
             Op::ExpireDue => Command::ExpireDue,
         }
     }
@@ -404,6 +508,21 @@ fn currency() -> impl Strategy<Value = usize> {
     prop_oneof![3 => Just(0usize), 1 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)]
 }
 
+/// Random session ids, from a pool small enough that two reservations share one.
+fn any_session_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => prop::sample::select(vec!["cs_test_0", "cs_test_1"]).prop_map(String::from),
+        2 => "cs_test_[a-zA-Z0-9]{1,24}",
+    ]
+}
+
+fn session() -> impl Strategy<Value = Session> {
+    prop_oneof![
+        3 => any_session_id().prop_map(|fallback| Session::Recorded { fallback }),
+        1 => any_session_id().prop_map(Session::Random),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..HOLD_IDS, 1..=4u32, any::<bool>()).prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email }),
@@ -413,6 +532,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..ALL_IDS, 0..INTENTS.len(), 0..3u8).prop_map(|(id, intent, refund)| Op::Refund { id, intent, refund }),
         2 => (any::<usize>(), 0..3u8).prop_map(|(pick, refund)| Op::RefundKnown { pick, refund }),
         1 => (0..ALL_IDS).prop_map(|id| Op::Cancel { id }),
+        2 => (0..ALL_IDS, session(), 30..=24 * 60i64, any::<bool>())
+            .prop_map(|(id, session, expires_in, closed)| Op::OpenCheckout { id, session, expires_in, closed }),
+        3 => (0..ALL_IDS, session()).prop_map(|(id, session)| Op::CloseCheckout { id, session }),
         1 => Just(Op::ExpireDue),
     ]
 }
@@ -461,6 +583,20 @@ fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> 
             Some(WindowEvent::RefundIssued { .. }) => "refund: issued",
             Some(_) => "refund: other event",
         },
+        (Command::OpenCheckout { .. }, Err(Rejection::UnknownReservation)) => "open checkout: unknown reservation",
+        (Command::OpenCheckout { .. }, Err(Rejection::CheckoutAlreadyOpen)) => "open checkout: another one recorded",
+        (Command::OpenCheckout { .. }, Ok(events)) => match last_effect(events) {
+            None => "open checkout: again",
+            Some(WindowEvent::CheckoutOpened { .. }) => "open checkout: opened",
+            Some(_) => "open checkout: other event",
+        },
+        (Command::CloseCheckout { .. }, Err(Rejection::UnknownReservation)) => "close checkout: unknown reservation",
+        (Command::CloseCheckout { .. }, Err(Rejection::UnknownCheckout)) => "close checkout: unknown checkout",
+        (Command::CloseCheckout { .. }, Ok(events)) => match last_effect(events) {
+            None => "close checkout: again",
+            Some(WindowEvent::CheckoutClosed { .. }) => "close checkout: closed",
+            Some(_) => "close checkout: other event",
+        },
         (_, Ok(_)) => "other: ok",
         (_, Err(_)) => "other: refused",
     }
@@ -477,6 +613,9 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
     // Payments that took effect (HoldConfirmed or RefundOwed), and refunds issued.
     let mut took_effect: BTreeSet<(ReservationId, String)> = BTreeSet::new();
     let mut issued: BTreeSet<(ReservationId, String)> = BTreeSet::new();
+    // Reservations whose checkout page opened, and whose page closed.
+    let mut checkouts_opened: BTreeSet<ReservationId> = BTreeSet::new();
+    let mut checkouts_closed: BTreeSet<ReservationId> = BTreeSet::new();
 
     for (delta, op) in script {
         now += delta;
@@ -496,7 +635,7 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
         prop_assert_eq!(counts.available, capacity - counts.held - counts.confirmed);
 
-        let command = op.command(&model);
+        let command = op.command(&model, now);
         let before = window.clone();
         let paid_before = match &command {
             Command::RecordPayment { reservation_id, payment, .. } => {
@@ -516,7 +655,20 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                 // Money that was taken is never refused: only a payment for no
                 // reservation at all is.
                 if matches!(command, Command::RecordPayment { .. }) {
-                    prop_assert_eq!(rejection, Rejection::UnknownReservation);
+                    prop_assert_eq!(&rejection, &Rejection::UnknownReservation);
+                }
+                match command {
+                    Command::OpenCheckout { .. } => prop_assert!(
+                        matches!(rejection, Rejection::UnknownReservation | Rejection::CheckoutAlreadyOpen),
+                        "open checkout refused with {:?}",
+                        rejection
+                    ),
+                    Command::CloseCheckout { .. } => prop_assert!(
+                        matches!(rejection, Rejection::UnknownReservation | Rejection::UnknownCheckout),
+                        "close checkout refused with {:?}",
+                        rejection
+                    ),
+                    _ => {}
                 }
             }
             Ok(events) => {
@@ -543,6 +695,23 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                                 "refund issued for an unknown payment: {event:?}"
                             );
                             prop_assert!(issued.insert(paid), "refund issued twice: {event:?}");
+                        }
+                        WindowEvent::CheckoutOpened { reservation_id, checkout, .. } => {
+                            prop_assert!(!checkout.closed, "a page opened closed: {:?}", event);
+                            prop_assert!(
+                                checkouts_opened.insert(*reservation_id),
+                                "a second checkout opened: {:?}",
+                                event
+                            );
+                        }
+                        WindowEvent::CheckoutClosed { reservation_id, session_id, .. } => {
+                            let recorded = window.reservation(reservation_id).and_then(|r| r.checkout.as_ref());
+                            prop_assert_eq!(recorded.map(|c| &c.session_id), Some(session_id), "{:?}", event);
+                            prop_assert!(
+                                checkouts_closed.insert(*reservation_id),
+                                "a checkout closed twice: {:?}",
+                                event
+                            );
                         }
                         _ => {}
                     }
@@ -583,6 +752,18 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                         prop_assert!(after.has_payment(&payment.intent));
                     }
                 }
+                // A checkout command answered without its event changes nothing about
+                // that reservation but its own due expiry.
+                if let Command::OpenCheckout { reservation_id, .. } | Command::CloseCheckout { reservation_id, .. } =
+                    &command
+                {
+                    let prior = before.reservation(reservation_id).unwrap();
+                    let after = window.reservation(reservation_id).unwrap();
+                    prop_assert!(effects.len() <= 1, "checkout answered with {:?}", events);
+                    if effects.is_empty() {
+                        prop_assert_eq!(&after.checkout, &prior.checkout);
+                    }
+                }
                 // After any decision, no hold past its expiry is still recorded as held.
                 prop_assert!(window.reservations().all(|r| r.status != ReservationStatus::Held || now < r.expires_at));
                 prop_assert!(window.earliest_expiry().is_none_or(|e| e > now));
@@ -600,6 +781,11 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                 live.refunds.iter().map(|f| (f.payment_intent.as_str(), f.refund_id.is_some())).collect();
             let expected: Vec<_> = r.refunds.iter().map(|f| (f.intent.as_str(), f.issued)).collect();
             prop_assert_eq!(refunds, expected);
+            prop_assert_eq!(&live.checkout, &r.checkout, "checkout of {}", id);
+            prop_assert_eq!(live.checkout_to_close(now), Model::checkout_to_close(r, now), "{} at {}", id, now);
+            let view = ReservationView::of(&key(), live, now);
+            prop_assert_eq!(view.checkout_to_close, Model::checkout_to_close(r, now).is_some());
+            prop_assert_eq!(&view.checkout, &r.checkout);
 
             // What the customer sees: confirmed stays confirmed whatever else was paid;
             // a reservation paid for without a slot is refund_owed until every refund
@@ -645,7 +831,7 @@ proptest! {
 }
 
 /// The random scripts are not vacuous: over a fixed sample they reach every row of the
-/// payment table, and both answers to a repeated report.
+/// payment and checkout tables, and both answers to a repeated report.
 #[test]
 fn the_random_scripts_reach_every_payment_outcome() {
     let mut runner = TestRunner::deterministic();
@@ -668,10 +854,22 @@ fn the_random_scripts_reach_every_payment_outcome() {
         "refund: none owed",
         "refund: issued",
         "refund: again",
+        "open checkout: unknown reservation",
+        "open checkout: another one recorded",
+        "open checkout: opened",
+        "open checkout: again",
+        "close checkout: unknown reservation",
+        "close checkout: unknown checkout",
+        "close checkout: closed",
+        "close checkout: again",
     ] {
         assert!(reached.contains(outcome), "no script reached {outcome:?}; reached {reached:?}");
     }
-    assert!(!reached.contains("payment: other event") && !reached.contains("refund: other event"), "{reached:?}");
+    for other in
+        ["payment: other event", "refund: other event", "open checkout: other event", "close checkout: other event"]
+    {
+        assert!(!reached.contains(other), "{reached:?}");
+    }
 }
 // ---------------------------------------------------------------------------------------
 // Generators of domain records.
@@ -781,6 +979,17 @@ fn any_window_event() -> impl Strategy<Value = WindowEvent> {
                 issued_at
             }
         ),
+        // `closed` is not on the wire: a page is open when it opens, so always false.
+        (any_rid(), "\\PC{0,80}", "\\PC{0,200}", any_time(), any_time()).prop_map(
+            |(reservation_id, session_id, url, expires_at, opened_at)| WindowEvent::CheckoutOpened {
+                reservation_id,
+                checkout: Checkout { session_id, url, expires_at, closed: false },
+                opened_at
+            }
+        ),
+        (any_rid(), "\\PC{0,80}", any_time()).prop_map(|(reservation_id, session_id, closed_at)| {
+            WindowEvent::CheckoutClosed { reservation_id, session_id, closed_at }
+        }),
     ]
 }
 
@@ -1358,4 +1567,249 @@ fn a_payment_owed_a_refund_never_confirms_later() {
     let confirmed = paid(1, "pi_1", false, now);
     assert_eq!(w.audit(&confirmed), Err(Violation::PaymentCountedTwice("pi_1".into())));
     assert_eq!(w.decide(&confirm(1, "pi_1"), now), Ok(vec![]));
+}
+
+// ---------------------------------------------------------------------------------------
+// The checkout table (`OpenCheckout`, `CloseCheckout`) and `checkout_to_close`, row by
+// row. `window_with` places holds at 20:40 that expire at 21:10; Stripe keeps a page
+// payable for at least 30 minutes, so the pages here outlive their holds.
+
+fn page_expiry(placed: DateTime<Utc>) -> DateTime<Utc> {
+    placed + Duration::minutes(31)
+}
+
+fn opened(id: u8, checkout: Checkout, now: DateTime<Utc>) -> WindowEvent {
+    WindowEvent::CheckoutOpened { reservation_id: rid(id), checkout, opened_at: now }
+}
+
+fn closed(id: u8, session: &str, now: DateTime<Utc>) -> WindowEvent {
+    WindowEvent::CheckoutClosed { reservation_id: rid(id), session_id: session.into(), closed_at: now }
+}
+
+#[test]
+fn checkout_commands_for_an_unknown_reservation_are_refused() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    let open = open_checkout(9, page("cs_1", page_expiry(placed)));
+    assert_eq!(w.decide(&open, placed), Err(Rejection::UnknownReservation));
+    assert_eq!(w.decide(&close_checkout(9, "cs_1"), placed), Err(Rejection::UnknownReservation));
+    // Not even once the reservation's own hold is over and due expiries would be written.
+    assert_eq!(w.decide(&open, key().end()), Err(Rejection::UnknownReservation));
+}
+
+#[test]
+fn opening_the_first_checkout_records_it_open() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::seconds(1);
+    // A caller that claims the page is closed does not make it so.
+    let claimed = Checkout { closed: true, ..page("cs_1", page_expiry(placed)) };
+    let events = run(&mut w, &open_checkout(1, claimed), now);
+    assert_eq!(events, [opened(1, page("cs_1", page_expiry(placed)), now)]);
+    assert_eq!(w.reservation(&rid(1)).unwrap().checkout, Some(page("cs_1", page_expiry(placed))));
+    // A checkout takes no slot and leaves the hold as it was.
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Held);
+    assert_eq!(w.counts_at(now).held, 2);
+}
+
+#[test]
+fn a_checkout_opens_whatever_the_hold_became() {
+    // The rules ask only for a known reservation without a checkout.
+    let (mut w, placed) = window_with(6, &[(1, 1), (2, 1), (3, 1)]);
+    run(&mut w, &cancel(2), placed);
+    run(&mut w, &confirm(3, "pi_3"), placed);
+    let now = placed + ttl();
+    let events = run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), now);
+    assert_eq!(
+        events,
+        [
+            WindowEvent::HoldExpired { reservation_id: rid(1), expired_at: now },
+            opened(1, page("cs_1", page_expiry(placed)), now)
+        ]
+    );
+    for id in [2, 3] {
+        let session = format!("cs_{id}");
+        let events = run(&mut w, &open_checkout(id, page(&session, page_expiry(placed))), now);
+        assert_eq!(events, [opened(id, page(&session, page_expiry(placed)), now)]);
+    }
+}
+
+#[test]
+fn opening_the_recorded_session_again_changes_nothing() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    let before = w.clone();
+    let now = placed + Duration::minutes(1);
+    assert_eq!(w.decide(&open_checkout(1, page("cs_1", page_expiry(placed))), now), Ok(vec![]));
+    // The session id alone decides: another url or expiry for it changes nothing either.
+    let other = Checkout { url: "https://example.com/elsewhere".into(), ..page("cs_1", page_expiry(now)) };
+    assert_eq!(w.decide(&open_checkout(1, other), now), Ok(vec![]));
+    assert_eq!(w, before);
+    // Nor once the page was closed.
+    run(&mut w, &close_checkout(1, "cs_1"), now);
+    let before = w.clone();
+    assert_eq!(w.decide(&open_checkout(1, page("cs_1", page_expiry(placed))), now), Ok(vec![]));
+    assert_eq!(w, before);
+}
+
+#[test]
+fn opening_another_session_is_refused_as_checkout_already_open() {
+    let (mut w, placed) = window_with(4, &[(1, 2), (2, 1)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    let now = placed + Duration::minutes(1);
+    assert_eq!(w.decide(&open_checkout(1, page("cs_2", page_expiry(now))), now), Err(Rejection::CheckoutAlreadyOpen));
+    // Also once the first page was closed: a reservation has one page, ever.
+    run(&mut w, &close_checkout(1, "cs_1"), now);
+    assert_eq!(w.decide(&open_checkout(1, page("cs_2", page_expiry(now))), now), Err(Rejection::CheckoutAlreadyOpen));
+    // Another reservation may open a page of any session id.
+    assert_eq!(
+        w.decide(&open_checkout(2, page("cs_1", page_expiry(now))), now),
+        Ok(vec![opened(2, page("cs_1", page_expiry(now)), now)])
+    );
+}
+
+#[test]
+fn closing_the_open_session_closes_it() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    let now = placed + Duration::minutes(3);
+    assert_eq!(run(&mut w, &close_checkout(1, "cs_1"), now), [closed(1, "cs_1", now)]);
+    let checkout = w.reservation(&rid(1)).unwrap().checkout.clone().unwrap();
+    assert_eq!(checkout, Checkout { closed: true, ..page("cs_1", page_expiry(placed)) });
+    // Closing a page ends no hold.
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Held);
+}
+
+#[test]
+fn closing_a_closed_session_again_changes_nothing() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    run(&mut w, &close_checkout(1, "cs_1"), placed);
+    let before = w.clone();
+    assert_eq!(w.decide(&close_checkout(1, "cs_1"), placed + Duration::minutes(1)), Ok(vec![]));
+    // Only the due expiry of the hold is written, long after.
+    let later = key().end() + Duration::days(1);
+    assert_eq!(
+        w.decide(&close_checkout(1, "cs_1"), later),
+        Ok(vec![WindowEvent::HoldExpired { reservation_id: rid(1), expired_at: later }])
+    );
+    assert_eq!(w, before);
+}
+
+#[test]
+fn closing_without_a_checkout_or_another_session_is_unknown_checkout() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    assert_eq!(w.decide(&close_checkout(1, "cs_1"), placed), Err(Rejection::UnknownCheckout));
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    assert_eq!(w.decide(&close_checkout(1, "cs_2"), placed), Err(Rejection::UnknownCheckout));
+    assert_eq!(w.decide(&close_checkout(1, ""), placed), Err(Rejection::UnknownCheckout));
+    run(&mut w, &close_checkout(1, "cs_1"), placed);
+    assert_eq!(w.decide(&close_checkout(1, "cs_2"), placed), Err(Rejection::UnknownCheckout));
+}
+
+/// `checkout_to_close` of reservation 1 at `now`, as its session id.
+fn to_close(w: &Window, now: DateTime<Utc>) -> Option<String> {
+    w.reservation(&rid(1)).unwrap().checkout_to_close(now).map(|c| c.session_id.clone())
+}
+
+#[test]
+fn an_open_checkout_needs_closing_once_its_hold_expired() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    let expiry = placed + ttl();
+    assert_eq!(to_close(&w, placed), None, "the hold is live");
+    assert_eq!(to_close(&w, expiry - Duration::microseconds(1)), None, "the hold is live");
+    // Held past its expiry, before HoldExpired is written ...
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Held);
+    assert_eq!(to_close(&w, expiry).as_deref(), Some("cs_1"));
+    // ... and after.
+    run(&mut w, &Command::ExpireDue, expiry);
+    assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Expired);
+    assert_eq!(to_close(&w, expiry).as_deref(), Some("cs_1"));
+    // Once closed, never again.
+    run(&mut w, &close_checkout(1, "cs_1"), expiry);
+    assert_eq!(to_close(&w, expiry), None);
+    assert_eq!(to_close(&w, key().end() + Duration::days(1)), None);
+}
+
+#[test]
+fn an_open_checkout_needs_closing_once_its_hold_was_cancelled_or_confirmed() {
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    run(&mut w, &cancel(1), placed);
+    assert_eq!(to_close(&w, placed).as_deref(), Some("cs_1"));
+    run(&mut w, &close_checkout(1, "cs_1"), placed);
+    assert_eq!(to_close(&w, placed), None);
+
+    // Paid while live: the page itself is done, its close is still to be recorded.
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), placed);
+    assert_eq!(to_close(&w, placed).as_deref(), Some("cs_1"));
+    run(&mut w, &close_checkout(1, "cs_1"), placed);
+    assert_eq!(to_close(&w, placed), None);
+
+    // Confirmed late.
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    let late = placed + ttl() + Duration::minutes(1);
+    assert!(matches!(run(&mut w, &confirm(1, "pi_1"), late)[..], [_, WindowEvent::HoldConfirmed { late: true, .. }]));
+    assert_eq!(to_close(&w, late).as_deref(), Some("cs_1"));
+}
+
+#[test]
+fn without_a_checkout_there_is_nothing_to_close() {
+    let (mut w, placed) = window_with(6, &[(1, 1), (2, 1), (3, 1)]);
+    run(&mut w, &cancel(2), placed);
+    run(&mut w, &confirm(3, "pi_3"), placed);
+    for now in [placed, placed + ttl(), key().end() + Duration::days(1)] {
+        for id in [1, 2, 3] {
+            assert_eq!(w.reservation(&rid(id)).unwrap().checkout_to_close(now), None, "{id} at {now}");
+        }
+    }
+}
+
+#[test]
+fn a_refund_owed_does_not_hide_an_open_checkout() {
+    // Paid the wrong amount while live: the hold is live, the page stays open ...
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed);
+    run(&mut w, &pay(1, "pi_1", Some(1), Some("eur")), placed);
+    assert_eq!(w.reservation(&rid(1)).unwrap().public_status_at(placed), ReservationStatus::RefundOwed);
+    assert_eq!(to_close(&w, placed), None);
+    // ... until the hold ends.
+    assert_eq!(to_close(&w, placed + ttl()).as_deref(), Some("cs_1"));
+}
+
+#[test]
+fn the_audit_refuses_a_second_checkout_and_a_close_of_no_open_checkout() {
+    use qskip::domain::Violation;
+    let (mut w, placed) = window_with(4, &[(1, 2)]);
+    let page_1 = page("cs_1", page_expiry(placed));
+    assert_eq!(w.audit(&opened(9, page_1.clone(), placed)), Err(Violation::UnknownReservation(rid(9).to_string())));
+    assert_eq!(w.audit(&closed(9, "cs_1", placed)), Err(Violation::CheckoutNotOpen("cs_1".into())));
+    assert_eq!(w.audit(&closed(1, "cs_1", placed)), Err(Violation::CheckoutNotOpen("cs_1".into())));
+    assert_eq!(w.audit(&opened(1, page_1.clone(), placed)), Ok(()));
+    run(&mut w, &open_checkout(1, page_1.clone()), placed);
+    // A second page, of the same session or another.
+    assert_eq!(w.audit(&opened(1, page_1.clone(), placed)), Err(Violation::CheckoutTwice(rid(1).to_string())));
+    let page_2 = page("cs_2", page_expiry(placed));
+    assert_eq!(w.audit(&opened(1, page_2, placed)), Err(Violation::CheckoutTwice(rid(1).to_string())));
+    assert_eq!(w.audit(&closed(1, "cs_2", placed)), Err(Violation::CheckoutNotOpen("cs_2".into())));
+    assert_eq!(w.audit(&closed(1, "cs_1", placed)), Ok(()));
+    run(&mut w, &close_checkout(1, "cs_1"), placed);
+    assert_eq!(w.audit(&closed(1, "cs_1", placed)), Err(Violation::CheckoutNotOpen("cs_1".into())));
+    assert_eq!(w.audit(&opened(1, page_1, placed)), Err(Violation::CheckoutTwice(rid(1).to_string())));
+}
+
+#[test]
+fn checkout_events_rebuild_the_live_window() {
+    let mut w = Window::unopened(key(), 4);
+    let placed = key().start - Duration::minutes(20);
+    let mut log = Vec::new();
+    log.extend(run(&mut w, &hold(1, 2), placed));
+    log.extend(run(&mut w, &hold(2, 1), placed));
+    log.extend(run(&mut w, &open_checkout(1, page("cs_1", page_expiry(placed))), placed));
+    log.extend(run(&mut w, &open_checkout(2, page("cs_2", page_expiry(placed))), placed));
+    log.extend(run(&mut w, &close_checkout(1, "cs_1"), placed + ttl()));
+    assert!(matches!(log[..], [_, _, _, _, _, WindowEvent::HoldExpired { .. }, WindowEvent::HoldExpired { .. }, _]));
+    assert_eq!(rebuild(4, &log), w);
 }

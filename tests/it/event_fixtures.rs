@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc, Weekday};
 use qskip::domain::{
-    HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, WindowEvent,
-    WindowKey,
+    Checkout, HourOverride, RefundReason, ReservationId, ReserveRequest, Schedule, Venue, VenueEvent, VenueId,
+    WindowEvent, WindowKey,
 };
 use qskip::store::codec::{self, DecodeError};
 use qskip::store::keys;
@@ -55,6 +55,16 @@ const SECOND_PAYMENT_OWED_AT_US: i64 = 1_795_900_020_000_000; // 2026-11-28T21:0
 const SOLD_OUT_OWED_AT_US: i64 = 1_795_900_200_500_000; // 2026-11-28T21:10:00.5Z
 const REFUND_ISSUED_AT_US: i64 = 1_795_900_202_000_123; // 2026-11-28T21:10:02.000123Z
 const WINDOW_ENDED_OWED_AT_US: i64 = 1_795_902_000_000_000; // 2026-11-28T21:40:00Z
+const CHECKOUT_OPENED_AT_US: i64 = 1_795_899_788_500_000; // 2026-11-28T21:03:08.5Z
+/// Stripe's own expiry: whole seconds, at least 30 minutes after creation, so later than
+/// the hold's (`EXPIRES_AT_US`).
+const CHECKOUT_EXPIRES_AT_US: i64 = 1_795_901_589_000_000; // 2026-11-28T21:33:09Z
+const CHECKOUT_CLOSED_AT_US: i64 = 1_795_899_943_000_007; // 2026-11-28T21:05:43.000007Z
+/// A's Stripe Checkout Session.
+const SESSION_A: &str = "cs_test_a1DemoCheckout0001";
+/// Its page: 150 bytes, so that the string's length is a 2-byte varint.
+const CHECKOUT_URL_A: &str = "https://checkout.stripe.com/c/pay/cs_test_a1DemoCheckout0001\
+                              #fidkdWxOYHwnPyd1blpxYHZxWjA0TDFEb3VBN2JfVEJ3NW1LYXJ8ZklXPGZ8ZWBpdFFzNzVUbz1hXDxSbzV0YEwne";
 /// Commit time = event time + 731 us, so that a swap of the two would show.
 const COMMIT_LAG_US: i64 = 731;
 
@@ -75,12 +85,17 @@ fn literal_times_are_the_instants_they_claim() {
         (SOLD_OUT_OWED_AT_US, "2026-11-28T21:10:00.5Z"),
         (REFUND_ISSUED_AT_US, "2026-11-28T21:10:02.000123Z"),
         (WINDOW_ENDED_OWED_AT_US, "2026-11-28T21:40:00Z"),
+        (CHECKOUT_OPENED_AT_US, "2026-11-28T21:03:08.5Z"),
+        (CHECKOUT_EXPIRES_AT_US, "2026-11-28T21:33:09Z"),
+        (CHECKOUT_CLOSED_AT_US, "2026-11-28T21:05:43.000007Z"),
     ];
     for (us, rfc) in cases {
         assert_eq!(t(us), rfc.parse::<DateTime<Utc>>().unwrap(), "{rfc}");
     }
     assert_eq!(ReservationId::from_bytes(RID_A).to_string(), "6f1c2b0e-4a8d-4c3e-9b7a-1d2e3f405162");
     assert_eq!(ReservationId::from_bytes(RID_B).to_string(), "c0ffee00-1234-4abc-8def-0123456789ab");
+    assert_eq!(CHECKOUT_URL_A.len(), 150);
+    assert!(CHECKOUT_URL_A.starts_with("https://checkout.stripe.com/c/pay/cs_test_a1DemoCheckout0001#fid"));
 }
 
 fn t(us: i64) -> DateTime<Utc> {
@@ -414,6 +429,57 @@ fn expectations() -> Vec<Expectation> {
             ),
         },
         Expectation {
+            // A's checkout page, opened just after its hold; Stripe keeps it payable
+            // a little longer than the hold lives.
+            file: "checkout_opened.bin",
+            wire: window_record(
+                CHECKOUT_OPENED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::CheckoutOpened {
+                    reservation_id: RID_A,
+                    session_id: SESSION_A.into(),
+                    url: CHECKOUT_URL_A.into(),
+                    expires_at_us: CHECKOUT_EXPIRES_AT_US,
+                    opened_at_us: CHECKOUT_OPENED_AT_US,
+                },
+            ),
+            recorded_at: t(CHECKOUT_OPENED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::CheckoutOpened {
+                    reservation_id: a,
+                    // `closed` is not on the wire: a page is always open when it opens.
+                    checkout: Checkout {
+                        session_id: SESSION_A.into(),
+                        url: CHECKOUT_URL_A.into(),
+                        expires_at: t(CHECKOUT_EXPIRES_AT_US),
+                        closed: false,
+                    },
+                    opened_at: t(CHECKOUT_OPENED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            // A was paid (`hold_confirmed.bin`): its page can take no payment any more.
+            file: "checkout_closed.bin",
+            wire: window_record(
+                CHECKOUT_CLOSED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::CheckoutClosed {
+                    reservation_id: RID_A,
+                    session_id: SESSION_A.into(),
+                    closed_at_us: CHECKOUT_CLOSED_AT_US,
+                },
+            ),
+            recorded_at: t(CHECKOUT_CLOSED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::CheckoutClosed {
+                    reservation_id: a,
+                    session_id: SESSION_A.into(),
+                    closed_at: t(CHECKOUT_CLOSED_AT_US),
+                },
+            ),
+        },
+        Expectation {
             file: "idempotency_reserved.bin",
             wire: StoredRecord::V1(RecordV1 {
                 recorded_at_us: PLACED_AT_US + COMMIT_LAG_US,
@@ -484,6 +550,8 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
                 RefundReasonV1::AmountMismatch => "V1/Window/RefundOwed/AmountMismatch",
             },
             WindowEventV1::RefundIssued { .. } => "V1/Window/RefundIssued",
+            WindowEventV1::CheckoutOpened { .. } => "V1/Window/CheckoutOpened",
+            WindowEventV1::CheckoutClosed { .. } => "V1/Window/CheckoutClosed",
         },
         BodyV1::Idempotency(IdempotencyV1 { outcome, .. }) => match outcome {
             IdempotentOutcomeV1::Reserved { .. } => "V1/Idempotency/Reserved",
@@ -492,7 +560,7 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
     }
 }
 
-const ALL_WIRE_VARIANTS: [&str; 13] = [
+const ALL_WIRE_VARIANTS: [&str; 15] = [
     "V1/Venue/VenueRegistered",
     "V1/Window/WindowOpened",
     "V1/Window/HoldPlaced",
@@ -504,6 +572,8 @@ const ALL_WIRE_VARIANTS: [&str; 13] = [
     "V1/Window/RefundOwed/AlreadyConfirmed",
     "V1/Window/RefundOwed/AmountMismatch",
     "V1/Window/RefundIssued",
+    "V1/Window/CheckoutOpened",
+    "V1/Window/CheckoutClosed",
     "V1/Idempotency/Reserved",
     "V1/Idempotency/SoldOut",
 ];
@@ -753,8 +823,28 @@ fn key_layout_matches_the_catalogue() {
     o_key_a.extend_from_slice(b"pi_3QdemoTwice003");
     assert_eq!(
         keys::index_entries(seq, &by_name("refund_owed_no_amount.bin")),
-        vec![Insert(w_key, vec![]), Insert(o_key_a, seq_be)]
+        vec![Insert(w_key.clone(), vec![]), Insert(o_key_a, seq_be.clone())]
     );
+
+    // `S`: an open checkout page (the session-expiry worker's outbox), keyed by the
+    // reservation id alone (a reservation opens at most one); `CheckoutClosed` removes
+    // exactly the key its `CheckoutOpened` inserted, whatever its session id.
+    let mut s_key = vec![b'S'];
+    s_key.extend_from_slice(&RID_A);
+    assert_eq!(keys::CHECKOUT_OPEN, b'S');
+    assert_eq!(keys::checkout_open(&ReservationId::from_bytes(RID_A)).to_vec(), s_key);
+    assert_eq!(
+        keys::index_entries(seq, &by_name("checkout_opened.bin")),
+        vec![Insert(w_key.clone(), vec![]), Insert(s_key.clone(), seq_be)]
+    );
+    assert_eq!(
+        keys::index_entries(seq, &by_name("checkout_closed.bin")),
+        vec![Insert(w_key, vec![]), keys::IndexOp::Remove(s_key)]
+    );
+    // The one-byte prefixes of the indexes are distinct.
+    let prefixes = [keys::LOG, keys::WINDOW, keys::RESERVATION, keys::IDEMPOTENCY, keys::VENUE, keys::REFUND_OWED];
+    let prefixes: BTreeSet<u8> = prefixes.into_iter().chain([keys::CHECKOUT_OPEN]).collect();
+    assert_eq!(prefixes.len(), 7);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ mod domain_props;
 mod event_fixtures;
 mod passivation;
 mod replay_tool;
+mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;
 mod stripe_webhook;

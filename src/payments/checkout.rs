@@ -1,0 +1,85 @@
+//! Reserve with Stripe: place the hold, then open a Checkout Session for it.
+//!
+//! The hold comes first, so a customer is never sent to pay for a slot that was not
+//! granted. The session is created with a stable idempotency key
+//! (`checkout:<reservation>`) and parameters built once, so the client's retries are
+//! byte-identical. If Stripe cannot be reached, the hold is released before answering,
+//! so nothing is left held by a request that failed.
+
+use std::sync::Arc;
+
+use chrono::DateTime;
+
+use crate::actors::{Booking, BookingError};
+use crate::domain::{Checkout, ReservationStatus, ReservationView, ReserveRequest, Venue};
+use crate::stripe::{CheckoutSessionParams, StripeClient, StripeError, session_expires_at};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error(transparent)]
+    Booking(#[from] BookingError),
+    #[error("the payment provider cannot open a checkout page now: {0}")]
+    Provider(String),
+}
+
+fn provider(error: StripeError) -> CheckoutError {
+    CheckoutError::Provider(error.to_string())
+}
+
+pub struct CheckoutService {
+    booking: Arc<Booking>,
+    stripe: StripeClient,
+    /// Base of the pages Stripe sends the customer back to.
+    public_url: String,
+}
+
+impl CheckoutService {
+    pub fn new(booking: Arc<Booking>, stripe: StripeClient, public_url: String) -> Self {
+        Self { booking, stripe, public_url }
+    }
+
+    /// Places a hold and opens its checkout page; a keyed retry returns the first page.
+    pub async fn reserve(
+        &self,
+        venue: &Venue,
+        request: ReserveRequest,
+        key: Option<String>,
+    ) -> Result<ReservationView, CheckoutError> {
+        let view = self.booking.reserve(venue.id.as_str(), request, key).await?;
+        if view.checkout.is_some() || view.status != ReservationStatus::Held {
+            return Ok(view);
+        }
+        match self.open_session(venue, &view).await {
+            Ok(checkout) => Ok(self.booking.open_checkout(view.id, checkout).await?),
+            Err(error) => {
+                tracing::warn!(reservation = %view.id, %error, "no checkout session; releasing the hold");
+                if let Err(release) = self.booking.cancel(view.id).await {
+                    tracing::error!(reservation = %view.id, %release, "hold not released; it will expire");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn open_session(&self, venue: &Venue, view: &ReservationView) -> Result<Checkout, CheckoutError> {
+        let id = view.id.to_string();
+        let local_start = view.window.start.with_timezone(&venue.timezone).format("%a %d %b %H:%M");
+        let status_url = format!("{}/v1/reservations/{id}", self.public_url);
+        let params = CheckoutSessionParams {
+            success_url: status_url.clone(),
+            cancel_url: status_url,
+            currency: venue.currency.clone(),
+            unit_amount: venue.price_minor,
+            quantity: view.quantity,
+            product_name: format!("Queue skip, {}, {local_start}", venue.name),
+            reservation_id: id.clone(),
+            expires_at: session_expires_at(view.expires_at, self.booking.now()),
+        };
+        let key = format!("checkout:{id}");
+        let session = self.stripe.create_checkout_session(&params, &key).await.map_err(provider)?;
+        let url = session.url.ok_or_else(|| CheckoutError::Provider("a new session has no url".into()))?;
+        let expires_at = DateTime::from_timestamp(session.expires_at, 0)
+            .ok_or_else(|| CheckoutError::Provider(format!("expires_at {} out of range", session.expires_at)))?;
+        Ok(Checkout { session_id: session.id, url, expires_at, closed: false })
+    }
+}

@@ -1,0 +1,92 @@
+//! The session-expiry worker: closes at Stripe every checkout page whose hold has ended
+//! (expired or cancelled), so a customer cannot pay for a dead hold, and records
+//! `CheckoutClosed`. Its outbox is the log's `S` index of pages still open, so it
+//! resumes after a restart.
+//!
+//! A confirmed reservation's page is complete at Stripe already: it is closed in the log
+//! without a call. If Stripe refuses the expiry because the session is no longer open
+//! (the customer paid first), the page is closed too: the completion arrives by webhook
+//! and is decided by the late-payment rule.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::actors::Booking;
+use crate::domain::{ReservationId, ReservationStatus};
+use crate::limits::SESSION_EXPIRY_SCAN_INTERVAL_MS;
+use crate::stripe::{StripeClient, StripeError};
+
+const RETRY_DELAY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_DELAY_MAX: Duration = Duration::from_secs(300);
+
+pub struct SessionExpiryWorker {
+    booking: Arc<Booking>,
+    stripe: StripeClient,
+    backoff: HashMap<ReservationId, (u32, Instant)>,
+}
+
+impl SessionExpiryWorker {
+    pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
+        Self { booking, stripe, backoff: HashMap::new() }
+    }
+
+    /// Runs forever on the current actix system, one pass per scan interval.
+    pub fn spawn(mut self) {
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(Duration::from_millis(SESSION_EXPIRY_SCAN_INTERVAL_MS));
+            loop {
+                tick.tick().await;
+                self.pass().await;
+            }
+        });
+    }
+
+    /// Closes every page due to close; returns how many were closed.
+    pub async fn pass(&mut self) -> usize {
+        let open = match self.booking.log().open_checkouts() {
+            Ok(open) => open,
+            Err(error) => {
+                tracing::error!(%error, "cannot read open checkout pages");
+                return 0;
+            }
+        };
+        let mut closed = 0;
+        for (_, id) in open {
+            if self.backoff.get(&id).is_some_and(|(_, at)| Instant::now() < *at) {
+                continue;
+            }
+            match self.close(id).await {
+                Ok(true) => {
+                    self.backoff.remove(&id);
+                    closed += 1;
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    let attempts = self.backoff.get(&id).map_or(1, |(n, _)| n + 1);
+                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << attempts.min(16)).min(RETRY_DELAY_MAX);
+                    tracing::warn!(reservation = %id, attempts, ?delay, %error, "checkout page not closed yet");
+                    self.backoff.insert(id, (attempts, Instant::now() + delay));
+                }
+            }
+        }
+        closed
+    }
+
+    /// Closes one page if its hold has ended; `Ok(false)` when it must stay open.
+    async fn close(&self, id: ReservationId) -> Result<bool, String> {
+        let view = self.booking.reservation(id).await.map_err(|e| e.to_string())?;
+        let Some(checkout) = view.checkout.filter(|_| view.checkout_to_close) else { return Ok(false) };
+        if view.status != ReservationStatus::Confirmed {
+            let key = format!("expire:{}", checkout.session_id);
+            match self.stripe.expire_checkout_session(&checkout.session_id, &key).await {
+                Ok(_) => tracing::info!(reservation = %id, session = %checkout.session_id, "checkout session expired"),
+                // Not open any more (paid or expired at Stripe): the webhook tells the rest.
+                Err(StripeError::Api { status: 400, .. }) => {}
+                Err(other) => return Err(other.to_string()),
+            }
+        }
+        self.booking.close_checkout(id, checkout.session_id).await.map_err(|e| e.to_string())?;
+        Ok(true)
+    }
+}

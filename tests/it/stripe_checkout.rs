@@ -1,0 +1,216 @@
+//! Reserving with `provider = "stripe"` against a real local fake of Stripe (wiremock):
+//! the session-create request on the wire, retries, failure releasing the hold, and the
+//! session-expiry worker closing pages of holds that ended.
+
+use std::collections::BTreeSet;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{AppOptions, TestApp, VENUE, VenueSpec, assert_error, created, spawn_app_with};
+
+fn stripe_provider_toml(api_base: &str) -> String {
+    format!(
+        "\n[payments]\nprovider = \"stripe\"\n[payments.stripe]\napi_base = {api_base:?}\nsecret_key = \"sk_test_fake\"\nwebhook_secrets = [\"whsec_test\"]\n"
+    )
+}
+
+async fn stripe_app(api_base: &str, capacity: u32) -> TestApp {
+    let venue = VenueSpec::new(VENUE, capacity * 4).extra_toml(&stripe_provider_toml(api_base));
+    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await
+}
+
+fn session_json(id: &str, expires_at: i64) -> Value {
+    json!({ "id": id, "object": "checkout.session", "url": format!("https://checkout.stripe.test/c/pay/{id}"),
+        "expires_at": expires_at, "status": "open", "payment_status": "unpaid", "payment_intent": null,
+        "mode": "payment", "livemode": false })
+}
+
+async fn mount_session(server: &MockServer, id: &str) {
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_json(id, 1_900_000_000)))
+        .mount(server)
+        .await;
+}
+
+async fn requests_to(server: &MockServer, to: &str) -> Vec<Request> {
+    let all = server.received_requests().await.expect("recording is on");
+    all.into_iter().filter(|r| r.url.path() == to).collect()
+}
+
+fn form_pairs(request: &Request) -> BTreeSet<(String, String)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&request.body).expect("a form body");
+    pairs.into_iter().collect()
+}
+
+/// Answers a session create with a session named after the reservation.
+struct SessionPerReservation;
+
+impl wiremock::Respond for SessionPerReservation {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let reservation = form_pairs(request)
+            .into_iter()
+            .find(|(k, _)| k == "client_reference_id")
+            .map(|(_, v)| v)
+            .expect("client_reference_id is sent");
+        // Stripe ids are letters, digits and underscores.
+        let id = format!("cs_{}", reservation.replace('-', ""));
+        ResponseTemplate::new(200).set_body_json(session_json(&id, 1_900_000_000))
+    }
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> &'a str {
+    request.headers.get(name).unwrap_or_else(|| panic!("{name} is sent")).to_str().expect("ASCII header")
+}
+
+#[actix_web::test]
+async fn reserving_opens_a_checkout_session_with_exactly_the_expected_request() {
+    let server = MockServer::start().await;
+    mount_session(&server, "cs_test_1").await;
+    let app = stripe_app(&server.uri(), 3).await;
+    let start = app.window(2);
+    let r = created(app.reserve_in(VENUE, start, 2).await).await;
+    assert_eq!(r.checkout_url, "https://checkout.stripe.test/c/pay/cs_test_1");
+
+    let sent = requests_to(&server, "/v1/checkout/sessions").await;
+    assert_eq!(sent.len(), 1);
+    let request = &sent[0];
+    assert_eq!(header(request, "Authorization"), "Bearer sk_test_fake");
+    assert_eq!(header(request, "Content-Type"), "application/x-www-form-urlencoded");
+    assert_eq!(header(request, "Idempotency-Key"), format!("checkout:{}", r.id));
+    let status_url = format!("{}/v1/reservations/{}", app.address, r.id);
+    let expires_at = (app.now() + Duration::minutes(31)).timestamp().to_string();
+    let expected: BTreeSet<(String, String)> = [
+        ("mode", "payment".to_owned()),
+        ("success_url", status_url.clone()),
+        ("cancel_url", status_url),
+        ("line_items[0][price_data][currency]", "eur".to_owned()),
+        ("line_items[0][price_data][unit_amount]", "500".to_owned()),
+        ("line_items[0][price_data][product_data][name]", "Queue skip, Test venue bar, Sat 28 Nov 12:30".to_owned()),
+        ("line_items[0][quantity]", "2".to_owned()),
+        ("client_reference_id", r.id.clone()),
+        ("metadata[reservation_id]", r.id.clone()),
+        ("payment_intent_data[metadata][reservation_id]", r.id.clone()),
+        ("expires_at", expires_at),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(form_pairs(request), expected);
+    assert_eq!(app.window_counts(VENUE, start).await.held, 2);
+}
+
+#[actix_web::test]
+async fn a_500_is_retried_byte_for_byte_and_a_keyed_retry_reuses_the_page() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {"type": "api_error"}})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount_session(&server, "cs_test_2").await;
+    let app = stripe_app(&server.uri(), 3).await;
+    let body = json!({ "window_start": crate::helpers::rfc3339(app.window(1)) });
+    let first = created(app.reserve_at(VENUE, &body, Some("order-1")).await).await;
+    let again = created(app.reserve_at(VENUE, &body, Some("order-1")).await).await;
+    assert_eq!((again.id.as_str(), again.checkout_url.as_str()), (first.id.as_str(), first.checkout_url.as_str()));
+    let sent = requests_to(&server, "/v1/checkout/sessions").await;
+    assert_eq!(sent.len(), 2, "one failure, one retry, nothing for the keyed replay");
+    assert_eq!(sent[0].body, sent[1].body);
+    assert_eq!(header(&sent[0], "Idempotency-Key"), header(&sent[1], "Idempotency-Key"));
+}
+
+#[actix_web::test]
+async fn a_400_is_not_retried_and_leaves_nothing_held() {
+    let server = MockServer::start().await;
+    let error = json!({"error": {"type": "invalid_request_error", "message": "Invalid expires_at"}});
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(error))
+        .mount(&server)
+        .await;
+    let app = stripe_app(&server.uri(), 1).await;
+    let start = app.window(1);
+    let response = app.reserve_in(VENUE, start, 1).await;
+    assert!(response.headers().contains_key("Retry-After"));
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "payment_provider_unavailable").await;
+    assert_eq!(requests_to(&server, "/v1/checkout/sessions").await.len(), 1);
+    let counts = app.window_counts(VENUE, start).await;
+    assert_eq!((counts.held, counts.available), (0, 1));
+}
+
+#[actix_web::test]
+async fn stripe_down_is_a_503_and_leaves_nothing_held() {
+    // A port that was just free: connections are refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let app = stripe_app(&format!("http://{closed}"), 1).await;
+    let start = app.window(1);
+    assert_error(
+        app.reserve_in(VENUE, start, 1).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payment_provider_unavailable",
+    )
+    .await;
+    assert_eq!(app.window_counts(VENUE, start).await.held, 0);
+}
+
+#[actix_web::test]
+async fn pages_of_cancelled_and_expired_holds_are_closed_at_stripe_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(SessionPerReservation)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v1/checkout/sessions/cs_[0-9a-f]+/expire$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(session_json("cs_expired", 1_900_000_000)))
+        .mount(&server)
+        .await;
+    let app = stripe_app(&server.uri(), 3).await;
+    let start = app.window(4);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(created(app.reserve_in(VENUE, start, 1).await).await.id);
+    }
+    let session = |id: &str| format!("cs_{}", id.replace('-', ""));
+    let expire_path = |id: &str| format!("/v1/checkout/sessions/{}/expire", session(id));
+
+    // Cancelled: its page is expired at Stripe, with a stable key.
+    assert_eq!(app.cancel(&ids[0]).await.status(), StatusCode::OK);
+    let calls = wait_for_calls(&server, &expire_path(&ids[0])).await;
+    assert_eq!(header(&calls[0], "Idempotency-Key"), format!("expire:{}", session(&ids[0])));
+    assert_eq!(header(&calls[0], "Content-Type"), "application/x-www-form-urlencoded");
+
+    // Paid: its page is closed in the log without a call. Then the other hold expires.
+    let paid =
+        qskip::domain::Payment { intent: "pi_paid".into(), amount_minor: Some(500), currency: Some("eur".into()) };
+    app.booking.record_payment(ids[2].parse().unwrap(), paid).await.expect("payment recorded");
+    app.advance(Duration::minutes(31));
+    wait_for_calls(&server, &expire_path(&ids[1])).await;
+
+    // Two more passes: nothing is expired twice, the paid page never.
+    actix_web::rt::time::sleep(StdDuration::from_millis(4_500)).await;
+    assert_eq!(requests_to(&server, &expire_path(&ids[0])).await.len(), 1);
+    assert_eq!(requests_to(&server, &expire_path(&ids[1])).await.len(), 1);
+    assert!(requests_to(&server, &expire_path(&ids[2])).await.is_empty());
+    assert!(app.booking.log().open_checkouts().unwrap().is_empty(), "every page is closed in the log");
+}
+
+async fn wait_for_calls(server: &MockServer, to: &str) -> Vec<Request> {
+    let deadline = Instant::now() + StdDuration::from_secs(15);
+    loop {
+        let calls = requests_to(server, to).await;
+        if !calls.is_empty() {
+            return calls;
+        }
+        assert!(Instant::now() < deadline, "no call to {to}");
+        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
+    }
+}
