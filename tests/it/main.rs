@@ -20,3 +20,4 @@ mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;
 mod stripe_webhook;
+mod stripe_webhook_matrix;
