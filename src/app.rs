@@ -51,6 +51,7 @@ impl Application {
     /// Opens storage, recovers venues and binds the listener; nothing is served until
     /// [`Application::run_until_stopped`].
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        crate::telemetry::prometheus();
         let log = EventLog::open(&config.data_dir)?;
         let (fatal_tx, fatal) = watch::channel(None);
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));

@@ -15,3 +15,4 @@ pub mod payments;
 pub mod replay;
 pub mod store;
 pub mod stripe;
+pub mod telemetry;

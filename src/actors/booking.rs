@@ -22,6 +22,7 @@ use crate::limits::{
     WINDOWS_PER_QUERY_MAX,
 };
 use crate::store::{IdempotentOutcome, StoreError};
+use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -66,7 +67,10 @@ where
     WindowActor: actix::Handler<M>,
 {
     addr.send(msg).timeout(StdDuration::from_millis(ACTOR_REPLY_TIMEOUT_MS)).await.map_err(|e| match e {
-        MailboxError::Timeout => BookingError::Busy,
+        MailboxError::Timeout => {
+            telemetry::record_mailbox_timeout();
+            BookingError::Busy
+        }
         MailboxError::Closed => BookingError::Unavailable("window actor stopped".into()),
     })
 }
@@ -189,6 +193,8 @@ impl Booking {
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
+        let key = WindowKey::new(venue.id.clone(), start);
+        telemetry::record_reserve_attempt(&key);
         let addr = self.actor(venue, start)?;
         // No timeout on the send itself: the key stays claimed until the actor has
         // answered, however long the client waits, so a retry can never overtake it.
@@ -199,7 +205,10 @@ impl Booking {
         });
         let answer = tokio::time::timeout(StdDuration::from_millis(ACTOR_REPLY_TIMEOUT_MS), answer).await;
         let view = match answer {
-            Err(_elapsed) => return Err(BookingError::Busy),
+            Err(_elapsed) => {
+                telemetry::record_mailbox_timeout();
+                return Err(BookingError::Busy);
+            }
             Ok(Err(_)) | Ok(Ok(Err(_))) => return Err(BookingError::Unavailable("window actor stopped".into())),
             Ok(Ok(Ok(view))) => view?,
         };

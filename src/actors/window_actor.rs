@@ -16,9 +16,10 @@ use chrono::{DateTime, Utc};
 
 use super::Shared;
 use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
-use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowKey};
+use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
+use crate::telemetry;
 
 /// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
 const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
@@ -116,12 +117,22 @@ impl WindowActor {
         };
         let events = match window.decide(&msg.command, now) {
             Ok(events) => events,
-            Err(rejection) => return self.refuse(rejection, msg.idempotency, now),
+            Err(rejection) => {
+                if matches!(msg.command, Command::PlaceHold { .. }) {
+                    telemetry::record_refusal(&self.key, &rejection);
+                }
+                return self.refuse(rejection, msg.idempotency, now);
+            }
         };
         for event in &events {
             debug_assert_eq!(window.audit(event), Ok(()), "{}: decide produced an illegal event", window.key());
             window.apply(event);
+            if let WindowEvent::HoldConfirmed { reservation_id, confirmed_at, .. } = event {
+                let placed_at = window.reservation(reservation_id).expect("confirmed reservations exist").placed_at;
+                telemetry::record_hold_to_payment(window.key(), placed_at, *confirmed_at);
+            }
         }
+        telemetry::record_events(window.key(), &events);
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
             ReservationView::of(window.key(), reservation, now)

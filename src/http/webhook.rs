@@ -36,7 +36,10 @@ async fn receive(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_event", e.to_string()))?;
     tracing::info!(?action, "stripe webhook");
     let outcome = match action {
-        WebhookAction::Confirm { reservation_id, session_id, payment_intent, amount_total, currency, .. } => {
+        WebhookAction::Confirm {
+            reservation_id, session_id, payment_intent, amount_total, currency, created, ..
+        } => {
+            crate::telemetry::record_webhook_lag(created, state.booking.now());
             let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
             // A paid session always has a payment intent; the session id is the fallback
             // key so that a malformed event still counts once.

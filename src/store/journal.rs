@@ -231,7 +231,7 @@ fn answer_all(replies: impl IntoIterator<Item = Reply>, result: &Result<(), Jour
 /// A batch the writer has applied to sled, waiting for the flush that covers it.
 struct Applied {
     last_ticket: u64,
-    has_records: bool,
+    records: usize,
     replies: Vec<Reply>,
 }
 
@@ -270,7 +270,7 @@ impl Writer {
                 self.next_seq += records.len() as u64;
                 self.outcome.stats.records.fetch_add(records.len() as u64, Ordering::Relaxed);
             }
-            let applied = Applied { last_ticket, has_records: !records.is_empty(), replies };
+            let applied = Applied { last_ticket, records: records.len(), replies };
             if let Err(mpsc::SendError(applied)) = flusher.send(applied) {
                 answer_all(applied.replies, &Err(JournalError::Stopped));
             }
@@ -290,13 +290,13 @@ impl Flusher {
     fn run(self, receiver: mpsc::Receiver<Applied>) {
         while let Some(batches) = take_batch(&receiver, self.options.batch_submissions_max) {
             let last_ticket = batches.last().expect("take_batch returns at least one").last_ticket;
-            let needs_flush = batches.iter().any(|b| b.has_records);
+            let records: usize = batches.iter().map(|b| b.records).sum();
             let replies = batches.into_iter().flat_map(|b| b.replies);
             if self.outcome.is_failed() {
                 answer_all(replies, &Err(JournalError::WriteFailed("earlier write failed".into())));
                 continue;
             }
-            if needs_flush {
+            if records > 0 {
                 let started = std::time::Instant::now();
                 if let Err(error) = self.log.make_durable(self.options.sync_data) {
                     answer_all(replies, &Err(self.outcome.fail(&error)));
@@ -305,6 +305,7 @@ impl Flusher {
                 let stats = &self.outcome.stats;
                 stats.flush_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                 stats.batches.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::record_journal_flush(records, started.elapsed());
             }
             self.outcome.durable.send_modify(|m| m.ticket = last_ticket);
             answer_all(replies, &Ok(()));

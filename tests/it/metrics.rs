@@ -1,0 +1,86 @@
+//! `/metrics` parses as Prometheus text and its counters move as a scripted scenario runs
+//! (reserve, sell out, pay, expire, late payment owed a refund, cancel).
+//!
+//! The recorder is global to the test process, so the scenario uses a venue id of its
+//! own and compares its series before and after.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+
+use crate::helpers::{AppOptions, TestApp, VenueSpec, created, random_u64, spawn_app_with};
+
+/// `name{labels}` -> value, for every sample line; panics on a line that is not
+/// Prometheus text format.
+fn parse(text: &str) -> BTreeMap<String, f64> {
+    let mut samples = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            let kind = comment.trim_start().split_whitespace().next().unwrap_or("");
+            assert!(matches!(kind, "HELP" | "TYPE"), "bad comment line: {line}");
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad metric name: {line}"
+        );
+        if name_end < series.len() {
+            assert!(series.ends_with('}'), "unclosed labels: {line}");
+        }
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line}"));
+        samples.insert(series.to_owned(), value);
+    }
+    samples
+}
+
+async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
+    let response = app.api.client.get(app.url("/metrics")).send().await.expect("metrics answered");
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    parse(&response.text().await.expect("text"))
+}
+
+fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
+    samples.get(series).copied().unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn counters_follow_a_scripted_scenario() {
+    let venue_id = format!("metrics-{}", random_u64() % 1_000_000);
+    let app = spawn_app_with(AppOptions { venues: vec![VenueSpec::new(&venue_id, 4)], ..AppOptions::default() }).await;
+    let v = venue_id.as_str();
+    let before = scrape(&app).await;
+    let (w1, w2) = (app.window(1), app.window(2));
+
+    let a = created(app.reserve_in(v, w1, 1).await).await;
+    assert_eq!(app.reserve_in(v, w1, 1).await.status(), 409, "sold out");
+    assert_eq!(app.dev_pay(&a.id).await.status(), 303);
+    let c = created(app.reserve_in(v, w2, 1).await).await;
+    app.advance(Duration::minutes(31));
+    let d = created(app.reserve_in(v, w2, 1).await).await; // expires c first
+    let late =
+        qskip::domain::Payment { intent: "pi_late".into(), amount_minor: Some(500), currency: Some("eur".into()) };
+    let view = app.booking.record_payment(c.id.parse().unwrap(), late).await.expect("payment recorded");
+    assert_eq!(view.status.as_str(), "refund_owed");
+    assert_eq!(app.cancel(&d.id).await.status(), 200);
+
+    let after = scrape(&app).await;
+    let delta = |series: &str| value(&after, series) - value(&before, series);
+    let labels = format!("{{venue=\"{v}\"}}");
+    assert_eq!(delta(&format!("qskip_holds_placed_total{labels}")), 3.0);
+    assert_eq!(delta(&format!("qskip_holds_refused_total{{venue=\"{v}\",reason=\"sold_out\"}}")), 1.0);
+    assert_eq!(delta(&format!("qskip_confirmations_total{{venue=\"{v}\",timing=\"on_time\"}}")), 1.0);
+    assert_eq!(delta(&format!("qskip_holds_expired_total{labels}")), 1.0);
+    assert_eq!(delta(&format!("qskip_holds_cancelled_total{labels}")), 1.0);
+    assert_eq!(delta(&format!("qskip_refunds_owed_total{{venue=\"{v}\",reason=\"sold_out\"}}")), 1.0);
+    assert_eq!(delta(&format!("qskip_hold_to_payment_seconds_count{labels}")), 1.0);
+    let w1_label = crate::helpers::rfc3339(w1);
+    assert_eq!(delta(&format!("qskip_reserve_attempts_total{{venue=\"{v}\",window_start=\"{w1_label}\"}}")), 2.0);
+    assert!(delta("qskip_journal_batch_records_count") >= 1.0);
+    assert!(delta("qskip_journal_flush_seconds_count") >= 1.0);
+    assert!(value(&after, "qskip_window_actors_live") >= 2.0);
+}
