@@ -80,6 +80,8 @@ struct Acked {
 }
 
 const CLIENTS: usize = 16;
+/// SIGKILLs per run of the crash loop.
+const KILLS: i32 = 20;
 /// Windows each round sells into (fresh ones per round, so every round sells).
 const WINDOWS: i32 = 6;
 /// A roomy venue that keeps taking writes until the kill, and a tiny one that sells out
@@ -159,12 +161,12 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let mut acked = BTreeMap::new();
     let mut binary = home.start();
     let mut kills = 0;
-    for round in 0..4 {
+    for round in 0..KILLS {
         let stop = Arc::new(AtomicBool::new(false));
         let round_first = first + window_len() * (WINDOWS * round);
         let api = binary.api.clone();
         let clients = all((0..CLIENTS).map(|_| client(api.clone(), round_first, stop.clone())));
-        let delay = StdDuration::from_millis(300 + random_u64() % 900);
+        let delay = StdDuration::from_millis(200 + random_u64() % 500);
         let killer = async {
             actix_web::rt::time::sleep(delay).await;
             binary.kill_9();
@@ -178,15 +180,25 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
         acked.extend(this_round);
         binary = home.start();
         verify(&binary, first, WINDOWS * (round + 1), &acked).await;
-        if test_started.elapsed() > StdDuration::from_secs(60) {
+        if test_started.elapsed() > StdDuration::from_secs(150) {
             break;
         }
     }
-    assert!(kills >= 3, "only {kills} kills fit in the time budget");
+    assert!(kills >= KILLS, "only {kills} kills fit in the time budget");
     assert!(acked.values().any(|a| a.paid), "no payment was acknowledged: the test proves little");
     // The roomy venue was still selling when killed (else the kill hit an idle service).
     let roomy = binary.window_range("roomy", first, first + window_len() * WINDOWS).await;
     assert!(roomy.iter().any(|w| w.available > 0), "the roomy venue sold out before the kill: {roomy:?}");
+    // The whole history after all the crashes passes the replay audit.
+    binary.terminate();
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_qskip"))
+        .args(["replay", "--json", "--data-dir"])
+        .arg(&home.data_dir)
+        .output()
+        .expect("run qskip replay");
+    let report = String::from_utf8_lossy(&replay.stdout);
+    assert!(replay.status.success(), "replay found violations after {kills} crashes: {report}");
+    assert!(report.contains("\"violations\": []"), "{report}");
 }
 
 #[actix_web::test]
