@@ -71,7 +71,7 @@ impl RefundWorker {
                 }
                 Err(error) => {
                     let attempts = self.backoff.get(&key).map_or(1, |(n, _)| n + 1);
-                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << attempts.min(16)).min(RETRY_DELAY_MAX);
+                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << (attempts - 1).min(16)).min(RETRY_DELAY_MAX);
                     tracing::warn!(reservation = %debt.reservation_id, payment_intent = %debt.payment_intent,
                         attempts, ?delay, %error, "refund not issued yet; will retry");
                     self.backoff.insert(key, (attempts, Instant::now() + delay));

@@ -64,7 +64,7 @@ impl SessionExpiryWorker {
                 Ok(false) => {}
                 Err(error) => {
                     let attempts = self.backoff.get(&id).map_or(1, |(n, _)| n + 1);
-                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << attempts.min(16)).min(RETRY_DELAY_MAX);
+                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << (attempts - 1).min(16)).min(RETRY_DELAY_MAX);
                     tracing::warn!(reservation = %id, attempts, ?delay, %error, "checkout page not closed yet");
                     self.backoff.insert(id, (attempts, Instant::now() + delay));
                 }

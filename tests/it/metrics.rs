@@ -16,7 +16,7 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
     let mut samples = BTreeMap::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         if let Some(comment) = line.strip_prefix('#') {
-            let kind = comment.trim_start().split_whitespace().next().unwrap_or("");
+            let kind = comment.split_whitespace().next().unwrap_or("");
             assert!(matches!(kind, "HELP" | "TYPE"), "bad comment line: {line}");
             continue;
         }
