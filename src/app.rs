@@ -9,10 +9,12 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use tokio::sync::watch;
 
-use crate::actors::{Booking, Registry, Shared, Venues};
+use crate::actors::{Booking, ClientHolds, Registry, Shared, Venues};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
+use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::{self, AppState};
+use crate::limits::REQUEST_HEAD_TIMEOUT_MS;
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
@@ -61,7 +63,9 @@ impl Application {
         let shared = Shared { log, journal: journal.clone(), clock, actor_idle };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
-        let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days));
+        let limits = &config.limits;
+        let client_holds = limits.enabled.then(|| ClientHolds::new(limits.active_hold_slots_per_client));
+        let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days, client_holds));
         let resumed = booking.resume_live_windows()?;
         tracing::info!(windows = resumed, "resumed windows that may hold live holds");
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -75,11 +79,14 @@ impl Application {
             dev_payments: config.payments.provider == PaymentProvider::Dev,
             webhook_secrets: config.payments.stripe.as_ref().map(|s| s.webhook_secrets.clone()).unwrap_or_default(),
             checkout,
+            rate_limit: limits.enabled.then(|| ReserveRateLimit::new(limits.reservations_per_ip_per_minute)),
+            client_ip_header: limits.client_ip_header.clone(),
         });
         let server = HttpServer::new(move || {
             App::new().configure(|cfg| http::configure(cfg, state.clone())).default_service(web::to(http::not_found))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
         .listen(listener)?
         .run();
         Ok(Self { addr, server, booking, journal, fatal })

@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use crate::domain::{HourOverride, Schedule, Venue, VenueId};
 use crate::limits::{
-    ACTOR_IDLE_SECS_DEFAULT, HOLD_TTL_SECS_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX,
+    ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, HOLD_TTL_SECS_DEFAULT,
+    RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,31 @@ pub struct PaymentsConfig {
     pub stripe: Option<StripeConfig>,
 }
 
+/// `[limits]`: per-client and per-IP limits on reserving (see `limits.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// `false` switches both limits off (load tests, or a proxy that limits already).
+    pub enabled: bool,
+    pub reservations_per_ip_per_minute: u32,
+    /// Slots one client (by e-mail, and by IP) may hold unpaid at once.
+    pub active_hold_slots_per_client: u32,
+    /// Take the client IP from this header (set it only behind a trusted proxy that
+    /// overwrites or appends it); the rightmost address in the header is used.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reservations_per_ip_per_minute: RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT,
+            active_hold_slots_per_client: ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT,
+            client_ip_header: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OverrideFile {
@@ -86,6 +112,8 @@ struct ConfigFile {
     actor_idle_secs: Option<u64>,
     #[serde(default)]
     payments: PaymentsConfig,
+    #[serde(default)]
+    limits: LimitsConfig,
     venues: Option<Vec<VenueFile>>,
 }
 
@@ -102,6 +130,7 @@ pub struct Config {
     /// Idle seconds after which the actor of a finished window stops.
     pub actor_idle_secs: u64,
     pub payments: PaymentsConfig,
+    pub limits: LimitsConfig,
     pub venues: Vec<Venue>,
 }
 
@@ -147,6 +176,11 @@ impl Config {
         };
         check_unique(&venues)?;
         check_payments(&file.payments)?;
+        let limits = &file.limits;
+        if limits.reservations_per_ip_per_minute == 0 || limits.active_hold_slots_per_client == 0 {
+            let message = "[limits] values must be at least 1; set enabled = false to switch the limits off";
+            return Err(ConfigError::Invalid(message.into()));
+        }
         Ok(Self {
             bind: file.bind.unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: file.data_dir.unwrap_or_else(|| "data".into()),
@@ -156,6 +190,7 @@ impl Config {
             sales_horizon_days,
             actor_idle_secs: file.actor_idle_secs.unwrap_or(ACTOR_IDLE_SECS_DEFAULT).max(1),
             payments: file.payments,
+            limits: file.limits,
             venues,
         })
     }

@@ -57,6 +57,24 @@ pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
 /// Each open page costs one message to its window actor per pass.
 pub const SESSION_EXPIRY_SCAN_INTERVAL_MS: u64 = 2_000;
 
+/// Default per-IP rate of reservation attempts (config `[limits]`), per minute.
+pub const RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT: u32 = 30;
+
+/// Default slots one client (by e-mail, and by IP) may hold unpaid at once.
+pub const ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT: u32 = 8;
+
+/// Most client IPs the rate limiter remembers before it forgets idle ones.
+pub const RATE_LIMIT_KEYS_MAX: usize = 100_000;
+
+/// Most clients whose unpaid holds are tracked; beyond it the oldest are forgotten.
+pub const TRACKED_CLIENTS_MAX: usize = 100_000;
+
+/// Retry-After for a client over its active-hold limit, in seconds.
+pub const ACTIVE_HOLDS_RETRY_AFTER_SECS: u32 = 60;
+
+/// How long a client may take to send the request head, in milliseconds.
+pub const REQUEST_HEAD_TIMEOUT_MS: u64 = 5_000;
+
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 use uuid::Uuid;
 
+use super::client_holds::{Client, ClientHolds};
 use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
 use super::{Registry, Shared, Venues, WindowActor};
 use crate::domain::{
@@ -44,6 +45,8 @@ pub enum BookingError {
     Unavailable(String),
     #[error("invalid range: {0}")]
     BadRange(String),
+    #[error("this client already holds {max} unpaid slots; pay or cancel a hold first")]
+    TooManyActiveHolds { max: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -82,6 +85,8 @@ pub struct Booking {
     sales_horizon_days: u32,
     /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
     keys_in_flight: Arc<Mutex<HashSet<String>>>,
+    /// The per-client cap on unpaid held slots; `None` when limits are off.
+    pub(super) client_holds: Option<ClientHolds>,
 }
 
 /// An idempotency key claimed by one request; released on drop.
@@ -101,8 +106,14 @@ impl Drop for InFlight {
 }
 
 impl Booking {
-    pub fn new(shared: Shared, registry: Registry, venues: Venues, sales_horizon_days: u32) -> Self {
-        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Arc::default() }
+    pub fn new(
+        shared: Shared,
+        registry: Registry,
+        venues: Venues,
+        sales_horizon_days: u32,
+        client_holds: Option<ClientHolds>,
+    ) -> Self {
+        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Arc::default(), client_holds }
     }
 
     /// The service's current time (the injected clock).
@@ -156,9 +167,10 @@ impl Booking {
         venue_id: &str,
         request: ReserveRequest,
         key: Option<String>,
+        client: &Client,
     ) -> Result<ReservationView, BookingError> {
         let venue = self.venue(venue_id)?;
-        let Some(key) = key else { return self.place_hold(&venue, request, None).await };
+        let Some(key) = key else { return self.place_hold(&venue, request, None, client).await };
         if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(BookingError::BadIdempotencyKey);
         }
@@ -166,7 +178,7 @@ impl Booking {
         match self.shared.log.idempotency(&key)? {
             None => {
                 let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
-                self.place_hold(&venue, request, Some((tag, in_flight))).await
+                self.place_hold(&venue, request, Some((tag, in_flight)), client).await
             }
             Some(entry) if entry.venue_id != venue.id || entry.request != request => {
                 Err(BookingError::IdempotencyKeyReused)
@@ -186,10 +198,12 @@ impl Booking {
         venue: &Venue,
         request: ReserveRequest,
         tag: Option<(IdempotencyTag, InFlight)>,
+        client: &Client,
     ) -> Result<ReservationView, BookingError> {
         let quantity = request.quantity()?;
         let email = request.email()?;
         let start = resolve_window_start(request.window_start, self.shared.clock.now(), self.sales_horizon_days)?;
+        let permit = self.admit_client(&client.keys(email.as_deref()), quantity).await?;
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
@@ -212,7 +226,11 @@ impl Booking {
             Ok(Err(_)) | Ok(Ok(Err(_))) => return Err(BookingError::Unavailable("window actor stopped".into())),
             Ok(Ok(Ok(view))) => view?,
         };
-        Ok(view.expect("PlaceHold answers with its reservation"))
+        let view = view.expect("PlaceHold answers with its reservation");
+        if let Some(permit) = permit {
+            permit.record(view.id, view.expires_at);
+        }
+        Ok(view)
     }
 
     /// The actor of the window holding reservation `id`.

@@ -9,6 +9,7 @@
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
 
 pub mod booking;
+pub mod client_holds;
 pub mod messages;
 pub mod payments;
 pub mod registry;
@@ -16,6 +17,7 @@ pub mod venues;
 pub mod window_actor;
 
 pub use booking::{Booking, BookingError};
+pub use client_holds::{Client, ClientHolds};
 pub use registry::Registry;
 pub use venues::Venues;
 pub use window_actor::WindowActor;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::actors::BookingError;
 use crate::domain::Rejection;
-use crate::limits::RETRY_AFTER_SECS;
+use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
 
 #[derive(Debug)]
@@ -95,6 +95,11 @@ impl From<BookingError> for ApiError {
             BookingError::Unavailable(_) => {
                 tracing::error!(%message, "answering 503");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_later()
+            }
+            BookingError::TooManyActiveHolds { .. } => {
+                let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_active_holds", message);
+                error.retry_after_secs = Some(ACTIVE_HOLDS_RETRY_AFTER_SECS);
+                error
             }
             BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
             BookingError::Store(error) => {

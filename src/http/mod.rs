@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod health;
 pub mod pages;
+pub mod rate_limit;
 pub mod reservations;
 pub mod venues;
 pub mod webhook;
@@ -35,6 +36,10 @@ pub struct AppState {
     pub webhook_secrets: Vec<String>,
     /// Reserve through Stripe Checkout (provider `stripe`); `None` for the dev page.
     pub checkout: Option<Arc<crate::payments::CheckoutService>>,
+    /// Per-IP rate limit on creating reservations; `None` when limits are off.
+    pub rate_limit: Option<rate_limit::ReserveRateLimit>,
+    /// Trusted header carrying the client IP (behind a proxy); else the peer address.
+    pub client_ip_header: Option<String>,
 }
 
 /// Registers every route of the public contract.

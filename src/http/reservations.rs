@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body::json_body;
 use super::dto::{CreateReservationBody, ReservationJson};
+use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
+use crate::actors::Client;
 use crate::domain::{ReservationId, ReservationView};
 use crate::limits::JSON_BODY_BYTES_MAX;
 
@@ -52,10 +54,14 @@ async fn create(
         ),
     };
     let venue = state.booking.venue(&venue)?;
+    let client = Client { ip: client_ip(&req, state.client_ip_header.as_deref()) };
+    if let (Some(limit), Some(ip)) = (&state.rate_limit, client.ip) {
+        limit.check(ip)?;
+    }
     let body: CreateReservationBody = json_body(&req, payload, JSON_BODY_BYTES_MAX).await?;
     let view = match &state.checkout {
-        Some(checkout) => checkout.reserve(&venue, body.into(), key).await?,
-        None => state.booking.reserve(venue.id.as_str(), body.into(), key).await?,
+        Some(checkout) => checkout.reserve(&venue, body.into(), key, &client).await?,
+        None => state.booking.reserve(venue.id.as_str(), body.into(), key, &client).await?,
     };
     Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 
-use crate::actors::{Booking, BookingError};
+use crate::actors::{Booking, BookingError, Client};
 use crate::domain::{Checkout, ReservationStatus, ReservationView, ReserveRequest, Venue};
 use crate::stripe::{CheckoutSessionParams, StripeClient, StripeError, session_expires_at};
 
@@ -44,8 +44,9 @@ impl CheckoutService {
         venue: &Venue,
         request: ReserveRequest,
         key: Option<String>,
+        client: &Client,
     ) -> Result<ReservationView, CheckoutError> {
-        let view = self.booking.reserve(venue.id.as_str(), request, key).await?;
+        let view = self.booking.reserve(venue.id.as_str(), request, key, client).await?;
         if view.checkout.is_some() || view.status != ReservationStatus::Held {
             return Ok(view);
         }

@@ -89,10 +89,16 @@ impl VenueSpec {
     }
 }
 
-/// The TOML text of a config with these venues.
+/// The TOML text of a config with these venues, limits off (tests hammer from one IP).
 pub fn config_toml(data_dir: &Path, venues: &[VenueSpec]) -> String {
+    config_toml_with_limits(data_dir, venues, "enabled = false\n")
+}
+
+/// The TOML text of a config with these venues and this `[limits]` table body.
+pub fn config_toml_with_limits(data_dir: &Path, venues: &[VenueSpec], limits: &str) -> String {
     let mut text =
         format!("bind = \"127.0.0.1:0\"\ndata_dir = {:?}\n", data_dir.to_str().expect("temp paths are UTF-8"));
+    text.push_str(&format!("\n[limits]\n{limits}"));
     for v in venues {
         text.push_str(&format!(
             "\n[[venues]]\nid = {id:?}\nname = \"Test venue {id}\"\ntimezone = {tz:?}\nprice_minor = {price}\n\
@@ -119,12 +125,14 @@ pub struct AppOptions {
     pub clock_start: DateTime<Utc>,
     /// Idle seconds before the actor of a finished window stops (passivation).
     pub actor_idle_secs: Option<u64>,
+    /// Body of the `[limits]` table; `None` switches the limits off.
+    pub limits: Option<String>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
         let venues = vec![VenueSpec::new(VENUE, 40)];
-        Self { venues, system_clock: false, clock_start: at(CLOCK_START), actor_idle_secs: None }
+        Self { venues, system_clock: false, clock_start: at(CLOCK_START), actor_idle_secs: None, limits: None }
     }
 }
 
@@ -389,7 +397,8 @@ pub async fn spawn_app() -> TestApp {
 /// Builds the application in-process and serves it on this test's actix system.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temp dir");
-    let mut text = config_toml(data_dir.path(), &options.venues);
+    let limits = options.limits.as_deref().unwrap_or("enabled = false\n");
+    let mut text = config_toml_with_limits(data_dir.path(), &options.venues, limits);
     if let Some(secs) = options.actor_idle_secs {
         // Top-level keys must come before the first [[venues]] table.
         text = format!("actor_idle_secs = {secs}\n{text}");

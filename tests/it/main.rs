@@ -14,6 +14,7 @@ mod crash_restart;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
+mod limits;
 mod metrics;
 mod passivation;
 mod replay_tool;
