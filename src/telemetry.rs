@@ -9,10 +9,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::domain::{Rejection, WindowEvent, WindowKey};
+use crate::domain::{RefundReason, Rejection, WindowEvent, WindowKey};
 
 pub const HOLDS_PLACED: &str = "qskip_holds_placed_total";
 pub const HOLDS_REFUSED: &str = "qskip_holds_refused_total";
@@ -69,43 +69,78 @@ fn describe() {
     describe_gauge!(ACTORS_LIVE, "Window actors running");
 }
 
-/// Counts what a window's decision did.
-pub fn record_events(window: &WindowKey, events: &[WindowEvent]) {
-    let venue = window.venue_id.to_string();
-    for event in events {
-        match event {
-            WindowEvent::HoldPlaced { .. } => counter!(HOLDS_PLACED, "venue" => venue.clone()).increment(1),
-            WindowEvent::HoldExpired { .. } => counter!(HOLDS_EXPIRED, "venue" => venue.clone()).increment(1),
-            WindowEvent::HoldCancelled { .. } => counter!(HOLDS_CANCELLED, "venue" => venue.clone()).increment(1),
-            WindowEvent::HoldConfirmed { late, .. } => {
-                let timing = if *late { "late" } else { "on_time" };
-                counter!(CONFIRMATIONS, "venue" => venue.clone(), "timing" => timing).increment(1);
+/// One window's counters, registered once when its actor starts: on the hot path a
+/// count is then one atomic add, not a registry lookup with freshly built labels.
+pub struct WindowMetrics {
+    placed: Counter,
+    expired: Counter,
+    cancelled: Counter,
+    on_time: Counter,
+    late: Counter,
+    refused_sold_out: Counter,
+    refused_full: Counter,
+    refunds_owed: [Counter; 4],
+    refunds_issued: Counter,
+    reserve_attempts: Counter,
+    hold_to_payment: Histogram,
+}
+
+impl WindowMetrics {
+    pub fn new(window: &WindowKey) -> Self {
+        let venue = window.venue_id.to_string();
+        let start = window.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let by_venue = |name: &'static str| counter!(name, "venue" => venue.clone());
+        let refund =
+            |reason: RefundReason| counter!(REFUNDS_OWED, "venue" => venue.clone(), "reason" => reason.as_str());
+        Self {
+            placed: by_venue(HOLDS_PLACED),
+            expired: by_venue(HOLDS_EXPIRED),
+            cancelled: by_venue(HOLDS_CANCELLED),
+            on_time: counter!(CONFIRMATIONS, "venue" => venue.clone(), "timing" => "on_time"),
+            late: counter!(CONFIRMATIONS, "venue" => venue.clone(), "timing" => "late"),
+            refused_sold_out: counter!(HOLDS_REFUSED, "venue" => venue.clone(), "reason" => "sold_out"),
+            refused_full: counter!(HOLDS_REFUSED, "venue" => venue.clone(), "reason" => "window_full"),
+            refunds_owed: [
+                refund(RefundReason::SoldOut),
+                refund(RefundReason::WindowEnded),
+                refund(RefundReason::AlreadyConfirmed),
+                refund(RefundReason::AmountMismatch),
+            ],
+            refunds_issued: by_venue(REFUNDS_ISSUED),
+            reserve_attempts: counter!(RESERVE_ATTEMPTS, "venue" => venue.clone(), "window_start" => start),
+            hold_to_payment: histogram!(HOLD_TO_PAYMENT, "venue" => venue.clone()),
+        }
+    }
+
+    /// Counts what a decision did.
+    pub fn record_events(&self, events: &[WindowEvent]) {
+        for event in events {
+            match event {
+                WindowEvent::HoldPlaced { .. } => self.placed.increment(1),
+                WindowEvent::HoldExpired { .. } => self.expired.increment(1),
+                WindowEvent::HoldCancelled { .. } => self.cancelled.increment(1),
+                WindowEvent::HoldConfirmed { late: false, .. } => self.on_time.increment(1),
+                WindowEvent::HoldConfirmed { late: true, .. } => self.late.increment(1),
+                WindowEvent::RefundOwed { reason, .. } => self.refunds_owed[*reason as usize].increment(1),
+                WindowEvent::RefundIssued { .. } => self.refunds_issued.increment(1),
+                _ => {}
             }
-            WindowEvent::RefundOwed { reason, .. } => {
-                counter!(REFUNDS_OWED, "venue" => venue.clone(), "reason" => reason.as_str()).increment(1);
-            }
-            WindowEvent::RefundIssued { .. } => counter!(REFUNDS_ISSUED, "venue" => venue.clone()).increment(1),
+        }
+    }
+
+    pub fn record_hold_to_payment(&self, placed_at: DateTime<Utc>, confirmed_at: DateTime<Utc>) {
+        self.hold_to_payment.record((confirmed_at - placed_at).num_milliseconds().max(0) as f64 / 1000.0);
+    }
+
+    /// Counts a reservation attempt, and its refusal if it was refused for room.
+    pub fn record_reserve_attempt(&self, refusal: Option<&Rejection>) {
+        self.reserve_attempts.increment(1);
+        match refusal {
+            Some(Rejection::SoldOut { .. }) => self.refused_sold_out.increment(1),
+            Some(Rejection::WindowFull) => self.refused_full.increment(1),
             _ => {}
         }
     }
-}
-
-/// Time from hold to payment, for a confirmation.
-pub fn record_hold_to_payment(window: &WindowKey, placed_at: DateTime<Utc>, confirmed_at: DateTime<Utc>) {
-    let seconds = (confirmed_at - placed_at).num_milliseconds().max(0) as f64 / 1000.0;
-    histogram!(HOLD_TO_PAYMENT, "venue" => window.venue_id.to_string()).record(seconds);
-}
-
-/// Counts a refused hold.
-pub fn record_refusal(window: &WindowKey, rejection: &Rejection) {
-    if matches!(rejection, Rejection::SoldOut { .. } | Rejection::WindowFull) {
-        counter!(HOLDS_REFUSED, "venue" => window.venue_id.to_string(), "reason" => rejection.code()).increment(1);
-    }
-}
-
-pub fn record_reserve_attempt(window: &WindowKey) {
-    let start = window.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    counter!(RESERVE_ATTEMPTS, "venue" => window.venue_id.to_string(), "window_start" => start).increment(1);
 }
 
 pub fn record_webhook_lag(created_unix: i64, now: DateTime<Utc>) {

@@ -207,8 +207,6 @@ impl Booking {
         let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
-        let key = WindowKey::new(venue.id.clone(), start);
-        telemetry::record_reserve_attempt(&key);
         let addr = self.actor(venue, start)?;
         // No timeout on the send itself: the key stays claimed until the actor has
         // answered, however long the client waits, so a retry can never overtake it.

@@ -19,7 +19,7 @@ use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, Window
 use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
-use crate::telemetry;
+use crate::telemetry::WindowMetrics;
 
 /// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
 const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
@@ -29,6 +29,16 @@ enum State {
     Ready(Box<Window>),
     /// The window's log could not be loaded; it refuses service rather than guess.
     Failed(String),
+}
+
+impl State {
+    fn window(&mut self) -> Result<&mut Window, WindowError> {
+        match self {
+            State::Ready(window) => Ok(window),
+            State::Failed(reason) => Err(WindowError::Unavailable(reason.clone())),
+            State::Recovering => unreachable!("ctx.wait holds messages back until recovery ends"),
+        }
+    }
 }
 
 pub struct WindowActor {
@@ -42,6 +52,7 @@ pub struct WindowActor {
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
     /// When the last message arrived: a finished window stops after `actor_idle`.
     last_activity: Instant,
+    metrics: WindowMetrics,
 }
 
 type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
@@ -52,8 +63,9 @@ fn unavailable(error: JournalError) -> WindowError {
 
 impl WindowActor {
     pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
-        let last_activity = Instant::now();
+        let (last_activity, metrics) = (Instant::now(), WindowMetrics::new(&key));
         Self {
+            metrics,
             key,
             scheduled_capacity,
             state: State::Recovering,
@@ -61,14 +73,6 @@ impl WindowActor {
             last_ticket: 0,
             expiry_timer: None,
             last_activity,
-        }
-    }
-
-    fn window(&mut self) -> Result<&mut Window, WindowError> {
-        match &mut self.state {
-            State::Ready(window) => Ok(window),
-            State::Failed(reason) => Err(WindowError::Unavailable(reason.clone())),
-            State::Recovering => unreachable!("ctx.wait holds messages back until recovery ends"),
         }
     }
 
@@ -111,7 +115,7 @@ impl WindowActor {
     }
 
     fn execute(&mut self, msg: Execute, now: DateTime<Utc>) -> Reply<Option<ReservationView>> {
-        let window = match self.window() {
+        let window = match self.state.window() {
             Ok(window) => window,
             Err(error) => return Box::pin(ready(Err(error))),
         };
@@ -119,7 +123,7 @@ impl WindowActor {
             Ok(events) => events,
             Err(rejection) => {
                 if matches!(msg.command, Command::PlaceHold { .. }) {
-                    telemetry::record_refusal(&self.key, &rejection);
+                    self.metrics.record_reserve_attempt(Some(&rejection));
                 }
                 return self.refuse(rejection, msg.idempotency, now);
             }
@@ -129,10 +133,13 @@ impl WindowActor {
             window.apply(event);
             if let WindowEvent::HoldConfirmed { reservation_id, confirmed_at, .. } = event {
                 let placed_at = window.reservation(reservation_id).expect("confirmed reservations exist").placed_at;
-                telemetry::record_hold_to_payment(window.key(), placed_at, *confirmed_at);
+                self.metrics.record_hold_to_payment(placed_at, *confirmed_at);
             }
         }
-        telemetry::record_events(window.key(), &events);
+        self.metrics.record_events(&events);
+        if matches!(msg.command, Command::PlaceHold { .. }) {
+            self.metrics.record_reserve_attempt(None);
+        }
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
             ReservationView::of(window.key(), reservation, now)
@@ -250,7 +257,7 @@ impl Handler<GetCounts> for WindowActor {
     fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
         self.last_activity = Instant::now();
         let now = self.shared.clock.now();
-        let counts = match self.window() {
+        let counts = match self.state.window() {
             Ok(window) => window.counts_at(now),
             Err(error) => return Box::pin(ready(Err(error))),
         };
@@ -265,7 +272,7 @@ impl Handler<GetReservation> for WindowActor {
     fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
         self.last_activity = Instant::now();
         let now = self.shared.clock.now();
-        let view = self.window().and_then(|window| {
+        let view = self.state.window().and_then(|window| {
             let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
             Ok(ReservationView::of(window.key(), reservation, now))
         });

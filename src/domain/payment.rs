@@ -25,7 +25,7 @@ pub struct Price {
     pub currency: String,
 }
 
-/// Why a payment is refunded.
+/// Why a payment is refunded. (Discriminants index per-reason tables.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefundReason {
     /// Paid after the hold ended, and the window had no room left.
