@@ -6,6 +6,7 @@
 //! every refund owed, resumes after restarts), [`session_expiry`] (closes the checkout
 //! pages of holds that ended).
 
+mod backoff;
 pub mod checkout;
 pub mod refunds;
 pub mod session_expiry;

@@ -8,19 +8,15 @@
 //! intent and records it instead of refunding twice. Failures are retried with capped
 //! exponential backoff per debt; a debt is never dropped.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::backoff::Backoff;
 use crate::actors::Booking;
 use crate::domain::ReservationId;
 use crate::limits::REFUND_SCAN_INTERVAL_MS;
 use crate::store::OwedRefund;
 use crate::stripe::{StripeClient, StripeError};
-
-/// First and longest wait before retrying a debt whose refund failed.
-const RETRY_DELAY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_DELAY_MAX: Duration = Duration::from_secs(300);
 
 /// Refund statuses after which Stripe will not pay the money back.
 const DEAD_REFUND_STATUSES: [&str; 2] = ["failed", "canceled"];
@@ -28,13 +24,12 @@ const DEAD_REFUND_STATUSES: [&str; 2] = ["failed", "canceled"];
 pub struct RefundWorker {
     booking: Arc<Booking>,
     stripe: StripeClient,
-    /// Per debt: failed attempts so far and when to try again.
-    backoff: HashMap<(ReservationId, String), (u32, Instant)>,
+    backoff: Backoff<(ReservationId, String)>,
 }
 
 impl RefundWorker {
     pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
-        Self { booking, stripe, backoff: HashMap::new() }
+        Self { booking, stripe, backoff: Backoff::default() }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -61,20 +56,18 @@ impl RefundWorker {
         let mut issued = 0;
         for debt in owed {
             let key = (debt.reservation_id, debt.payment_intent.clone());
-            if self.backoff.get(&key).is_some_and(|(_, at)| Instant::now() < *at) {
+            if self.backoff.is_waiting(&key) {
                 continue;
             }
             match self.settle(&debt).await {
                 Ok(()) => {
-                    self.backoff.remove(&key);
+                    self.backoff.succeeded(&key);
                     issued += 1;
                 }
                 Err(error) => {
-                    let attempts = self.backoff.get(&key).map_or(1, |(n, _)| n + 1);
-                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << (attempts - 1).min(16)).min(RETRY_DELAY_MAX);
+                    let (attempts, delay) = self.backoff.failed(key);
                     tracing::warn!(reservation = %debt.reservation_id, payment_intent = %debt.payment_intent,
                         attempts, ?delay, %error, "refund not issued yet; will retry");
-                    self.backoff.insert(key, (attempts, Instant::now() + delay));
                 }
             }
         }

@@ -8,27 +8,24 @@
 //! (the customer paid first), the page is closed too: the completion arrives by webhook
 //! and is decided by the late-payment rule.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::backoff::Backoff;
 use crate::actors::Booking;
 use crate::domain::{ReservationId, ReservationStatus};
 use crate::limits::SESSION_EXPIRY_SCAN_INTERVAL_MS;
 use crate::stripe::{StripeClient, StripeError};
 
-const RETRY_DELAY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_DELAY_MAX: Duration = Duration::from_secs(300);
-
 pub struct SessionExpiryWorker {
     booking: Arc<Booking>,
     stripe: StripeClient,
-    backoff: HashMap<ReservationId, (u32, Instant)>,
+    backoff: Backoff<ReservationId>,
 }
 
 impl SessionExpiryWorker {
     pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
-        Self { booking, stripe, backoff: HashMap::new() }
+        Self { booking, stripe, backoff: Backoff::default() }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -53,20 +50,18 @@ impl SessionExpiryWorker {
         };
         let mut closed = 0;
         for (_, id) in open {
-            if self.backoff.get(&id).is_some_and(|(_, at)| Instant::now() < *at) {
+            if self.backoff.is_waiting(&id) {
                 continue;
             }
             match self.close(id).await {
                 Ok(true) => {
-                    self.backoff.remove(&id);
+                    self.backoff.succeeded(&id);
                     closed += 1;
                 }
                 Ok(false) => {}
                 Err(error) => {
-                    let attempts = self.backoff.get(&id).map_or(1, |(n, _)| n + 1);
-                    let delay = RETRY_DELAY_FIRST.saturating_mul(1 << (attempts - 1).min(16)).min(RETRY_DELAY_MAX);
+                    let (attempts, delay) = self.backoff.failed(id);
                     tracing::warn!(reservation = %id, attempts, ?delay, %error, "checkout page not closed yet");
-                    self.backoff.insert(id, (attempts, Instant::now() + delay));
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! the real binary for crash tests), then one module per area.
 
 mod helpers;
+mod stripe_fake;
 
 mod api_bad_input;
 mod api_dev_pay;

@@ -7,42 +7,11 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_string_contains, method, path, query_param};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{
-    AppOptions, BinaryHome, ReservationJson, TestApp, VENUE, VenueSpec, assert_error, created, spawn_app_with,
-};
-
-const SECRET: &str = "whsec_test_qskip_webhooks";
-
-/// `[payments.stripe]` pointing at the fake, appended after the venue table.
-fn stripe_toml(server: &MockServer) -> String {
-    format!(
-        "\n[payments.stripe]\napi_base = {:?}\nsecret_key = \"sk_test_fake\"\nwebhook_secrets = [\"whsec_old_secret\", {SECRET:?}]\n",
-        server.uri()
-    )
-}
-
-async fn stripe_app(server: &MockServer, capacity: u32) -> TestApp {
-    let venue = VenueSpec::new(VENUE, capacity * 4).extra_toml(&stripe_toml(server));
-    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await
-}
-
-/// A `checkout.session.*` event as Stripe sends it: pretty-printed, with fields we ignore.
-fn event(id: &str, kind: &str, reservation: &str, intent: &str, payment_status: &str, amount: i64) -> String {
-    serde_json::to_string_pretty(&json!({
-        "id": id, "object": "event", "api_version": "2026-10-28", "created": 1_764_331_500,
-        "livemode": false, "pending_webhooks": 1, "type": kind,
-        "data": { "object": {
-            "id": format!("cs_test_{reservation}"), "object": "checkout.session", "status": "complete",
-            "payment_status": payment_status, "client_reference_id": reservation,
-            "metadata": { "reservation_id": reservation }, "payment_intent": intent,
-            "amount_total": amount, "currency": "eur", "expires_at": 1_764_333_360, "mode": "payment"
-        }}
-    }))
-    .expect("events serialize")
-}
+use crate::helpers::{BinaryHome, ReservationJson, TestApp, VENUE, VenueSpec, assert_error, created};
+use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_refunds, stripe_app, stripe_toml};
 
 async fn deliver_signed(app: &TestApp, body: &str, t: i64, secret: &str) -> reqwest::Response {
     let signature = qskip::stripe::signature::sign(body.as_bytes(), secret, t);
@@ -61,25 +30,6 @@ async fn deliver(app: &TestApp, body: &str) -> Value {
     let response = deliver_signed(app, body, app.now().timestamp(), SECRET).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.expect("webhook answers JSON")
-}
-
-async fn mount_refunds(server: &MockServer, intent: &str, refund_id: &str, creations: u64) {
-    let empty = json!({ "object": "list", "data": [], "has_more": false, "url": "/v1/refunds" });
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds"))
-        .and(query_param("payment_intent", intent))
-        .respond_with(ResponseTemplate::new(200).set_body_json(empty))
-        .mount(server)
-        .await;
-    let refund = json!({ "id": refund_id, "object": "refund", "status": "succeeded", "amount": 500,
-        "currency": "eur", "payment_intent": intent, "metadata": {} });
-    Mock::given(method("POST"))
-        .and(path("/v1/refunds"))
-        .and(body_string_contains(format!("payment_intent={intent}&")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(refund))
-        .expect(creations)
-        .mount(server)
-        .await;
 }
 
 async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> ReservationJson {
@@ -143,7 +93,7 @@ async fn bad_stale_or_missing_signatures_are_400_and_change_nothing() {
     assert_error(unsigned, StatusCode::BAD_REQUEST, "invalid_signature").await;
     assert_eq!(app.reservation(&r.id).await.status, "held");
     // The previous secret of a rolled endpoint still verifies.
-    let old = deliver_signed(&app, &paid, now, "whsec_old_secret").await;
+    let old = deliver_signed(&app, &paid, now, OLD_SECRET).await;
     assert_eq!(old.status(), StatusCode::OK);
     assert_eq!(app.reservation(&r.id).await.status, "confirmed");
 }

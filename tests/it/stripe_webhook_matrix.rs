@@ -15,43 +15,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::helpers::{AppOptions, ReservationJson, TestApp, VENUE, VenueSpec, all, created, spawn_app_with};
-
-/// The endpoint's current secret.
-const SECRET: &str = "whsec_matrix_current_0123456789";
-/// The secret being rolled out: still valid for up to 24 h (STRIPE.md 1.5).
-const OLD_SECRET: &str = "whsec_matrix_previous_9876543210";
-
-/// `[payments.stripe]` pointing at the fake, appended after the venue table. The
-/// provider stays `dev`, so reserving does not call Stripe; the workers do.
-fn stripe_toml(server: &MockServer) -> String {
-    format!(
-        "\n[payments.stripe]\napi_base = {:?}\nsecret_key = \"sk_test_matrix\"\nwebhook_secrets = [{OLD_SECRET:?}, {SECRET:?}]\n",
-        server.uri()
-    )
-}
-
-async fn stripe_app(server: &MockServer, capacity: u32) -> TestApp {
-    let venue = VenueSpec::new(VENUE, capacity * 4).extra_toml(&stripe_toml(server));
-    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await
-}
-
-/// A `checkout.session.*` event as Stripe sends it: 2-space pretty JSON, extra fields.
-fn event(id: &str, kind: &str, reservation: &str, intent: &str, payment_status: &str, amount: i64) -> String {
-    serde_json::to_string_pretty(&json!({
-        "id": id, "object": "event", "api_version": "2026-10-28", "created": 1_764_331_500,
-        "livemode": false, "pending_webhooks": 1, "type": kind,
-        "request": { "id": null, "idempotency_key": null },
-        "data": { "object": {
-            "id": format!("cs_test_{reservation}"), "object": "checkout.session", "status": "complete",
-            "payment_status": payment_status, "client_reference_id": reservation,
-            "metadata": { "reservation_id": reservation }, "payment_intent": intent,
-            "amount_total": amount, "currency": "eur", "expires_at": 1_764_333_360, "mode": "payment",
-            "livemode": false
-        }}
-    }))
-    .expect("events serialize")
-}
+use crate::helpers::{ReservationJson, TestApp, VENUE, all, created};
+use crate::stripe_fake::{OLD_SECRET, SECRET, empty_refund_list, event, refund_object, stripe_app};
 
 fn paid(event_id: &str, reservation: &str, intent: &str) -> String {
     event(event_id, "checkout.session.completed", reservation, intent, "paid", 500)
@@ -146,15 +111,6 @@ async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: StdDurat
         assert!(Instant::now() < deadline, "{id} stayed {} instead of {status} for {within:?}", reservation.status);
         actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
     }
-}
-
-fn empty_refund_list() -> Value {
-    json!({ "object": "list", "data": [], "has_more": false, "url": "/v1/refunds" })
-}
-
-fn refund_object(id: &str, intent: &str) -> Value {
-    json!({ "id": id, "object": "refund", "status": "succeeded", "amount": 500, "currency": "eur",
-        "payment_intent": intent, "reason": "requested_by_customer", "metadata": {} })
 }
 
 async fn mount_empty_refund_list(server: &MockServer, intent: &str) {
@@ -547,7 +503,7 @@ async fn completed_after_the_hold_expired_and_the_slot_was_resold_is_refunded_on
     assert_eq!(sorted, expected_sorted, "refund form {form:?}");
     assert_eq!(header(&posts[0], "Idempotency-Key"), format!("refund:{}:pi_resold", late.id));
     assert!(header(&posts[0], "Content-Type").starts_with("application/x-www-form-urlencoded"));
-    assert_eq!(header(&posts[0], "Authorization"), "Bearer sk_test_matrix");
+    assert_eq!(header(&posts[0], "Authorization"), "Bearer sk_test_fake");
     let lists = refund_calls(&server, "GET").await;
     assert!(!lists.is_empty(), "the worker looks for an earlier refund first");
     assert!(lists.iter().all(|l| l.url.query_pairs().any(|(k, v)| k == "payment_intent" && v == "pi_resold")));
