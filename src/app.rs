@@ -18,6 +18,7 @@ use crate::limits::REQUEST_HEAD_TIMEOUT_MS;
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
+use tracing_actix_web::TracingLogger;
 
 /// Seconds a graceful stop waits for in-flight requests.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
@@ -39,7 +40,7 @@ fn start_payments(
 ) -> anyhow::Result<Option<Arc<CheckoutService>>> {
     let Some(stripe) = &config.payments.stripe else { return Ok(None) };
     let Some(secret_key) = &stripe.secret_key else { return Ok(None) };
-    let mut client = ClientConfig::new(SecretKey::new(secret_key.clone()));
+    let mut client = ClientConfig::new(SecretKey::new(secret_key.expose()));
     client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
     let client = StripeClient::new(client)?;
     RefundWorker::new(booking.clone(), client.clone()).spawn();
@@ -77,13 +78,22 @@ impl Application {
             journal: journal.clone(),
             public_url,
             dev_payments: config.payments.provider == PaymentProvider::Dev,
-            webhook_secrets: config.payments.stripe.as_ref().map(|s| s.webhook_secrets.clone()).unwrap_or_default(),
+            webhook_secrets: config
+                .payments
+                .stripe
+                .iter()
+                .flat_map(|s| s.webhook_secrets.iter().map(|w| w.expose().to_owned()))
+                .collect(),
             checkout,
             rate_limit: limits.enabled.then(|| ReserveRateLimit::new(limits.reservations_per_ip_per_minute)),
             client_ip_header: limits.client_ip_header.clone(),
         });
         let server = HttpServer::new(move || {
-            App::new().configure(|cfg| http::configure(cfg, state.clone())).default_service(web::to(http::not_found))
+            App::new()
+                .configure(|cfg| http::configure(cfg, state.clone()))
+                .default_service(web::to(http::not_found))
+                .wrap_fn(http::request_id::add_header)
+                .wrap(TracingLogger::default())
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))

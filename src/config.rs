@@ -36,13 +36,35 @@ pub enum PaymentProvider {
     Stripe,
 }
 
+/// A configured secret (API key, webhook secret, admin token): its `Debug` is redacted,
+/// so printing a config can never leak it into logs.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StripeConfig {
     pub api_base: Option<String>,
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
     #[serde(default)]
-    pub webhook_secrets: Vec<String>,
+    pub webhook_secrets: Vec<Secret>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -107,7 +129,7 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     public_url: Option<String>,
     hold_ttl_secs: Option<u32>,
-    admin_token: Option<String>,
+    admin_token: Option<Secret>,
     sales_horizon_days: Option<u32>,
     actor_idle_secs: Option<u64>,
     #[serde(default)]
@@ -125,7 +147,7 @@ pub struct Config {
     /// Base URL customers reach the service at; default `http://<bound address>`.
     pub public_url: Option<String>,
     pub hold_ttl_secs: u32,
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
     pub sales_horizon_days: u32,
     /// Idle seconds after which the actor of a finished window stops.
     pub actor_idle_secs: u64,
@@ -210,7 +232,7 @@ fn check_unique(venues: &[Venue]) -> Result<(), ConfigError> {
 
 fn check_payments(payments: &PaymentsConfig) -> Result<(), ConfigError> {
     let stripe = payments.stripe.as_ref();
-    let has_key = stripe.is_some_and(|s| s.secret_key.as_deref().is_some_and(|k| !k.is_empty()));
+    let has_key = stripe.is_some_and(|s| s.secret_key.as_ref().is_some_and(|k| !k.expose().is_empty()));
     let has_secrets = stripe.is_some_and(|s| !s.webhook_secrets.is_empty());
     if payments.provider == PaymentProvider::Stripe && !(has_key && has_secrets) {
         let message = "payments.provider = \"stripe\" needs [payments.stripe] secret_key and webhook_secrets";

@@ -243,6 +243,9 @@ impl Handler<Execute> for WindowActor {
     type Result = ResponseFuture<Result<Option<ReservationView>, WindowError>>;
 
     fn handle(&mut self, msg: Execute, ctx: &mut Context<Self>) -> Self::Result {
+        let reservation = msg.command.reservation_id();
+        let _span =
+            tracing::debug_span!("window", venue = %self.key.venue_id, start = %self.key.start, ?reservation).entered();
         self.last_activity = Instant::now();
         let now = self.shared.clock.now();
         let reply = self.execute(msg, now);

@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod pages;
 pub mod rate_limit;
+pub mod request_id;
 pub mod reservations;
 pub mod venues;
 pub mod webhook;

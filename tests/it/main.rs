@@ -19,6 +19,7 @@ mod limits;
 mod metrics;
 mod passivation;
 mod replay_tool;
+mod secrets_in_logs;
 mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;

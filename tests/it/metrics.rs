@@ -84,3 +84,17 @@ async fn counters_follow_a_scripted_scenario() {
     assert!(delta("qskip_journal_flush_seconds_count") >= 1.0);
     assert!(value(&after, "qskip_window_actors_live") >= 2.0);
 }
+
+#[actix_web::test]
+async fn every_response_carries_its_own_request_id() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let ok = app.api.client.get(app.url("/v1/venues")).send().await.unwrap();
+    let missing = app.api.client.get(app.url("/v1/venues/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let id = |r: &reqwest::Response| {
+        r.headers().get("x-request-id").expect("x-request-id is set").to_str().unwrap().to_owned()
+    };
+    let (a, b) = (id(&ok), id(&missing));
+    assert_ne!(a, b);
+    assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+}
