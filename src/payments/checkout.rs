@@ -2,8 +2,10 @@
 //!
 //! The hold comes first, so a customer is never sent to pay for a slot that was not
 //! granted. The session is created with a stable idempotency key
-//! (`checkout:<reservation>`) and parameters built once, so the client's retries are
-//! byte-identical. If Stripe cannot be reached, the hold is released before answering,
+//! (`checkout:<reservation>`) and parameters that are a pure function of the durable
+//! reservation (even `expires_at` derives from the hold's placement, not the clock), so
+//! every retry - the client's, or a keyed retry after a crash - sends the same bytes and
+//! Stripe answers with the session it created first. If Stripe cannot be reached, the hold is released before answering,
 //! so nothing is left held by a request that failed.
 
 use std::sync::Arc;
@@ -74,7 +76,9 @@ impl CheckoutService {
             quantity: view.quantity,
             product_name: format!("Queue skip, {}, {local_start}", venue.name),
             reservation_id: id.clone(),
-            expires_at: session_expires_at(view.expires_at, self.booking.now()),
+            // From durable data only (not the clock): a retry of this key, even after a
+            // restart, sends the very same bytes, and Stripe answers with the first session.
+            expires_at: session_expires_at(view.expires_at, view.placed_at),
         };
         let key = format!("checkout:{id}");
         let session = self.stripe.create_checkout_session(&params, &key).await.map_err(provider)?;
