@@ -17,6 +17,7 @@ mod domain_props;
 mod event_fixtures;
 mod limits;
 mod metrics;
+mod openapi;
 mod passivation;
 mod replay_tool;
 mod secrets_in_logs;
