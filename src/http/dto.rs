@@ -3,14 +3,23 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{ReservationView, ReserveRequest, Venue, WindowCounts, WindowKey};
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/venues/{venue}/reservations`. Every field is optional; an empty
+/// body means `{}`. Unknown fields are refused (`400 invalid_body`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReservationBody {
+    /// Queue skips to hold, 1..=20 (default 1).
+    #[schema(minimum = 1, maximum = 20, example = 2)]
     pub quantity: Option<u32>,
+    /// Start of the 15-minute UTC window (default: the current window).
+    #[schema(example = "2026-11-28T21:30:00Z")]
     pub window_start: Option<DateTime<Utc>>,
+    /// The customer's e-mail (also keys the per-client limit on active holds).
+    #[schema(example = "ana@example.com")]
     pub email: Option<String>,
 }
 
@@ -20,27 +29,35 @@ impl From<CreateReservationBody> for ReserveRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A reservation: its hold, status, price and checkout link.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReservationJson {
+    /// Random v4 UUID; whoever knows it can pay or cancel.
+    #[schema(format = Uuid)]
     pub id: String,
     pub venue_id: String,
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
     pub quantity: u32,
+    #[schema(value_type = super::openapi::ReservationStatus)]
     pub status: &'static str,
     pub placed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The dev checkout page or Stripe's; empty when there is none.
     pub checkout_url: String,
+    /// Price times quantity, in minor units (cents).
     pub amount_minor: u64,
     pub currency: String,
     /// Payments that go back: `refund_id` is null while the refund is owed.
     pub refunds: Vec<RefundJson>,
 }
 
-#[derive(Debug, Serialize)]
+/// A payment that goes back to the customer.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RefundJson {
     pub payment_intent: String,
+    #[schema(value_type = super::openapi::RefundReason)]
     pub reason: &'static str,
     pub amount_minor: Option<u64>,
     pub currency: Option<String>,
@@ -77,7 +94,8 @@ impl ReservationJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One 15-minute sales window and its counts (`available = capacity - held - confirmed`).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WindowJson {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -100,18 +118,24 @@ impl WindowJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Slots per hour for one local weekday and hour, overriding the venue's default.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OverrideJson {
+    #[schema(example = "fri")]
     pub weekday: String,
     pub hour: u8,
     pub slots_per_hour: u32,
 }
 
-#[derive(Debug, Serialize)]
+/// A venue and its sales schedule.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VenueJson {
     pub id: String,
     pub name: String,
+    /// IANA time zone: the schedule is in local time.
+    #[schema(example = "Europe/Berlin")]
     pub timezone: String,
+    /// Price of one queue skip, in minor units (cents).
     pub price_minor: u64,
     pub currency: String,
     pub hold_ttl_secs: u32,
@@ -139,9 +163,16 @@ impl From<&Venue> for VenueJson {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The range of `GET /v1/venues/{venue}/windows`: the windows overlapping `[from, to)`.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WindowsQuery {
+    /// Start of the range, RFC 3339 UTC (default: now).
+    #[param(example = "2026-11-28T20:00:00Z")]
     pub from: Option<DateTime<Utc>>,
+    /// End of the range, exclusive (default: just after `from`, i.e. one window). Both
+    /// within 366 days of now, at most 672 windows.
+    #[param(example = "2026-11-28T22:00:00Z")]
     pub to: Option<DateTime<Utc>>,
 }

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::openapi::{ErrorBody, StatusJson};
 use super::{ApiError, AppState, method_not_allowed};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -13,11 +14,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").get(metrics).default_service(web::to(method_not_allowed)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    summary = "Liveness: the process answers",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = StatusJson)),
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    description = "Prometheus text exposition format 0.0.4; labels are per venue, never per reservation.",
+    responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain; version=0.0.4")),
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     crate::telemetry::set_actors_live(state.booking.registry().live_count());
     let prometheus = crate::telemetry::prometheus();
@@ -25,6 +43,18 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(prometheus.render())
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    summary = "Readiness: the service can take writes",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`", body = StatusJson),
+        (status = 503, description = "`not_ready`: the event log cannot be written; the service is stopping",
+         body = ErrorBody),
+    ),
+)]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if state.journal.is_failed() {
         let message = "the event log cannot be written; the service is stopping";

@@ -3,13 +3,15 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`].
+//! [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`],
+//! [`openapi`] (`/openapi.json` and the offline `/docs` page).
 
 pub mod body;
 pub mod dev_checkout;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
 pub mod request_id;
@@ -51,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_query(e).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_path(e).into()))
         .configure(health::routes)
+        .configure(openapi::routes)
         .configure(pages::routes)
         .configure(venues::routes)
         .configure(reservations::routes);

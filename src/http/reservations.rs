@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body::json_body;
 use super::dto::{CreateReservationBody, ReservationJson};
+use super::openapi::ErrorBody;
 use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::actors::Client;
@@ -36,6 +37,41 @@ pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<Rese
     Ok(ReservationJson::new(view, &venue, checkout_url))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/venues/{venue}/reservations",
+    tag = "reservations",
+    operation_id = "create_reservation",
+    summary = "Reserve queue skips: place a hold that expires unless paid",
+    description = "The hold is durable before the answer. Pay on `checkout_url`. A `503 busy` means the outcome \
+                   is unknown: the hold may exist and expires on its own; retry with the same `Idempotency-Key`.",
+    params(
+        ("venue" = String, Path, description = "Venue id", example = "demo"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Up to 255 printable ASCII characters. The same \
+          key with the same body returns the same answer, even after a restart; with another body it is \
+          `422 idempotency_key_reused`; while the first request is in flight, `409 idempotency_in_progress`.",
+          nullable = false, max_length = 255, example = "5b0e9a1c-order-17"),
+    ),
+    request_body(content = CreateReservationBody, content_type = "application/json",
+                 description = "Optional (an empty body means `{}`); at most 16 KiB"),
+    responses(
+        (status = 201, description = "The hold was placed", body = ReservationJson),
+        (status = 400, description = "`invalid_body`, `invalid_idempotency_key`", body = ErrorBody),
+        (status = 404, description = "`venue_not_found`", body = ErrorBody),
+        (status = 409, description = "`sold_out` (with `available`), `window_full`, `idempotency_in_progress` \
+                                      (with `Retry-After`)", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait, on `idempotency_in_progress`"))),
+        (status = 413, description = "`payload_too_large` (over 16 KiB)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type` (a body that is not JSON)", body = ErrorBody),
+        (status = 422, description = "`invalid_quantity`, `window_not_aligned`, `window_ended`, `beyond_horizon`, \
+                                      `invalid_email`, `idempotency_key_reused`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, `too_many_active_holds`", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "`busy` (outcome unknown), `unavailable`, `storage_error`, \
+                                      `payment_provider_unavailable` (nothing held)", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ),
+)]
 async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -66,11 +102,41 @@ async fn create(
     Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/reservations/{id}",
+    tag = "reservations",
+    operation_id = "get_reservation",
+    summary = "Follow a reservation",
+    params(("id" = String, Path, description = "Reservation id (UUID)", format = Uuid)),
+    responses(
+        (status = 200, description = "The reservation", body = ReservationJson),
+        (status = 404, description = "`reservation_not_found` (also for a malformed id)", body = ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ),
+)]
 async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let view = state.booking.reservation(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/reservations/{id}/cancel",
+    tag = "reservations",
+    operation_id = "cancel_reservation",
+    summary = "Cancel a held reservation, freeing its slots",
+    params(("id" = String, Path, description = "Reservation id (UUID)", format = Uuid)),
+    responses(
+        (status = 200, description = "The reservation, now `cancelled`", body = ReservationJson),
+        (status = 404, description = "`reservation_not_found`", body = ErrorBody),
+        (status = 409, description = "`already_confirmed`, `hold_expired`, `reservation_cancelled`, \
+                                      `reservation_refunded`", body = ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`", body = ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ),
+)]
 async fn cancel(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let view = state.booking.cancel(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))

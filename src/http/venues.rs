@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::dto::{VenueJson, WindowJson, WindowsQuery};
+use super::openapi::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -11,16 +12,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/venues/{venue}/windows").get(windows).default_service(web::to(method_not_allowed)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/venues",
+    tag = "venues",
+    operation_id = "list_venues",
+    summary = "List the venues",
+    responses((status = 200, description = "Every venue", body = Vec<VenueJson>)),
+)]
 async fn list(state: web::Data<AppState>) -> HttpResponse {
     let venues: Vec<VenueJson> = state.booking.venues().all().iter().map(|v| VenueJson::from(&**v)).collect();
     HttpResponse::Ok().json(venues)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/venues/{venue}",
+    tag = "venues",
+    operation_id = "get_venue",
+    summary = "One venue and its schedule",
+    params(("venue" = String, Path, description = "Venue id (a-z 0-9 - _)", example = "demo")),
+    responses(
+        (status = 200, description = "The venue", body = VenueJson),
+        (status = 404, description = "`venue_not_found`", body = ErrorBody),
+    ),
+)]
 async fn show(state: web::Data<AppState>, venue: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let venue = state.booking.venue(&venue)?;
     Ok(HttpResponse::Ok().json(VenueJson::from(&*venue)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/venues/{venue}/windows",
+    tag = "venues",
+    operation_id = "list_windows",
+    summary = "Availability of the venue's 15-minute windows",
+    description = "Without `from` and `to`: the current window. Windows are UTC-aligned 15-minute intervals.",
+    params(("venue" = String, Path, description = "Venue id", example = "demo"), WindowsQuery),
+    responses(
+        (status = 200, description = "The windows overlapping the range, in order", body = Vec<WindowJson>),
+        (status = 400, description = "`invalid_query` (bad timestamp, unknown parameter)", body = ErrorBody),
+        (status = 404, description = "`venue_not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_range` (`to` not after `from`, too far from now, over 672 windows)", body = ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, with `Retry-After`", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ),
+)]
 async fn windows(
     state: web::Data<AppState>,
     venue: web::Path<String>,

@@ -22,6 +22,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/webhooks/stripe").post(receive).default_service(web::to(method_not_allowed)));
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks/stripe",
+    tag = "payments",
+    operation_id = "stripe_webhook",
+    summary = "Stripe webhook: checkout.session events confirm or release holds",
+    description = "Served only when `[payments.stripe] webhook_secrets` are configured. The signature is checked on \
+                   the raw bytes against every configured secret (300 s tolerance). `200` only once the outcome is \
+                   durable; redeliveries change nothing.",
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix time>,v1=<hex HMAC-SHA256>` as Stripe sends it")),
+    request_body(content = Object, content_type = "application/json",
+                 description = "A Stripe event, verified on its exact bytes; at most 256 KiB"),
+    responses(
+        (status = 200, description = "Received; `outcome` is the reservation's status, `ignored`, `waiting`, \
+                                      `unknown_reservation` or a rejection code", body = super::openapi::WebhookReceipt),
+        (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = super::openapi::ErrorBody),
+        (status = 413, description = "`payload_too_large` (over 256 KiB)", body = super::openapi::ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`: Stripe retries", body = super::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+    ),
+)]
 async fn receive(
     state: web::Data<AppState>,
     req: HttpRequest,
