@@ -11,7 +11,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{BinaryHome, VENUE, VenueSpec, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, SECRET_KEY, event, mount_refunds};
+use crate::stripe_fake::{OLD_SECRET, SECRET, SECRET_KEY, event, mount_refunds, post_signed};
 
 const ADMIN_TOKEN: &str = "admin_token_never_logged_4242";
 
@@ -46,16 +46,7 @@ fn a_full_stripe_flow_logs_no_secret() {
         let now = chrono::Utc::now().timestamp();
         for (id, intent) in [("evt_1", "pi_first"), ("evt_2", "pi_second")] {
             let body = event(id, "checkout.session.completed", &r.id, intent, "paid", 500);
-            let signature = qskip::stripe::signature::sign(body.as_bytes(), SECRET, now);
-            let response = api
-                .client
-                .post(api.url("/v1/webhooks/stripe"))
-                .header("Stripe-Signature", signature)
-                .body(body)
-                .send()
-                .await
-                .expect("answered");
-            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(post_signed(&api, &body, now).await.status(), StatusCode::OK);
         }
         let forged = api
             .client

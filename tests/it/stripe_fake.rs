@@ -5,7 +5,15 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{AppOptions, TestApp, VENUE, VenueSpec, spawn_app_with};
+use crate::helpers::{Api, AppOptions, TestApp, VENUE, VenueSpec, spawn_app_with};
+
+/// Delivers `body` to the webhook of the service behind `api`, signed with [`SECRET`]
+/// at Unix time `t`.
+pub async fn post_signed(api: &Api, body: &str, t: i64) -> reqwest::Response {
+    let signature = qskip::stripe::signature::sign(body.as_bytes(), SECRET, t);
+    let request = api.client.post(api.url("/v1/webhooks/stripe")).header("Stripe-Signature", signature);
+    request.body(body.to_owned()).send().await.expect("the webhook is answered")
+}
 
 /// The endpoint's current webhook secret.
 pub const SECRET: &str = "whsec_test_current_0123456789";
@@ -57,14 +65,19 @@ pub fn refund_object(id: &str, intent: &str) -> Value {
         "payment_intent": intent, "metadata": {} })
 }
 
-/// Stripe knows no refund of `intent` yet and creates `refund_id`, `creations` times.
-pub async fn mount_refunds(server: &MockServer, intent: &str, refund_id: &str, creations: u64) {
+/// Stripe lists no refund of `intent`.
+pub async fn mount_empty_refund_list(server: &MockServer, intent: &str) {
     Mock::given(method("GET"))
         .and(path("/v1/refunds"))
         .and(query_param("payment_intent", intent))
         .respond_with(ResponseTemplate::new(200).set_body_json(empty_refund_list()))
         .mount(server)
         .await;
+}
+
+/// Stripe knows no refund of `intent` yet and creates `refund_id`, `creations` times.
+pub async fn mount_refunds(server: &MockServer, intent: &str, refund_id: &str, creations: u64) {
+    mount_empty_refund_list(server, intent).await;
     Mock::given(method("POST"))
         .and(path("/v1/refunds"))
         .and(body_string_contains(format!("payment_intent={intent}&")))

@@ -11,7 +11,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{BinaryHome, ReservationJson, TestApp, VENUE, VenueSpec, assert_error, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_refunds, stripe_app, stripe_toml};
+use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_refunds, post_signed, stripe_app, stripe_toml};
 
 async fn deliver_signed(app: &TestApp, body: &str, t: i64, secret: &str) -> reqwest::Response {
     let signature = qskip::stripe::signature::sign(body.as_bytes(), secret, t);
@@ -212,16 +212,7 @@ fn owed_refunds_are_issued_after_a_kill_9() {
         tokio::time::sleep(StdDuration::from_millis(1_500)).await;
         created(api.reserve_in(VENUE, start, 1).await).await;
         let body = event("evt_k", "checkout.session.completed", &late.id, "pi_k", "paid", 500);
-        let signature = qskip::stripe::signature::sign(body.as_bytes(), SECRET, chrono::Utc::now().timestamp());
-        let response = api
-            .client
-            .post(api.url("/v1/webhooks/stripe"))
-            .header("Stripe-Signature", signature)
-            .body(body)
-            .send()
-            .await
-            .expect("answered");
-        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(post_signed(&api, &body, chrono::Utc::now().timestamp()).await.status(), StatusCode::OK);
         assert_eq!(api.reservation(&late.id).await.status, "refund_owed");
         binary.kill_9();
 

@@ -12,11 +12,11 @@ use qskip::domain::{RefundReason, ReservationId, WindowEvent};
 use qskip::store::Record;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{ReservationJson, TestApp, VENUE, all, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, empty_refund_list, event, refund_object, stripe_app};
+use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_empty_refund_list, refund_object, stripe_app};
 
 fn paid(event_id: &str, reservation: &str, intent: &str) -> String {
     event(event_id, "checkout.session.completed", reservation, intent, "paid", 500)
@@ -111,15 +111,6 @@ async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: StdDurat
         assert!(Instant::now() < deadline, "{id} stayed {} instead of {status} for {within:?}", reservation.status);
         actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
     }
-}
-
-async fn mount_empty_refund_list(server: &MockServer, intent: &str) {
-    Mock::given(method("GET"))
-        .and(path("/v1/refunds"))
-        .and(query_param("payment_intent", intent))
-        .respond_with(ResponseTemplate::new(200).set_body_json(empty_refund_list()))
-        .mount(server)
-        .await;
 }
 
 /// Every request the fake received for this method on `/v1/refunds`.
