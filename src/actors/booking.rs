@@ -63,7 +63,7 @@ impl From<WindowError> for BookingError {
 
 /// Sends `msg` and maps a full mailbox or a slow actor to `Busy`. A timeout after the
 /// actor took the message leaves the outcome unknown: commands are safe to retry.
-async fn ask<M>(addr: Addr<WindowActor>, msg: M) -> Result<M::Result, BookingError>
+pub(super) async fn ask<M>(addr: Addr<WindowActor>, msg: M) -> Result<M::Result, BookingError>
 where
     M: actix::Message + Send + 'static,
     M::Result: Send,
@@ -131,6 +131,16 @@ impl Booking {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Durable counts as they change, for live streams.
+    pub fn live(&self) -> &super::live::LiveHub {
+        &self.shared.live
+    }
+
+    /// Recent refusals, late payments and refunds per venue.
+    pub fn activity(&self) -> &super::activity::ActivityLog {
+        &self.shared.activity
     }
 
     pub fn venue(&self, id: &str) -> Result<Arc<Venue>, BookingError> {
@@ -267,6 +277,17 @@ impl Booking {
         let now = self.shared.clock.now();
         let from = from.unwrap_or(now);
         let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
+        let counts = Self::window_starts(now, from, to)?.into_iter().map(|start| self.counts(&venue, start, now));
+        try_join_all(counts).await
+    }
+
+    /// Starts of the windows overlapping `[from, to)`, which must lie near `now` and
+    /// span at most `WINDOWS_PER_QUERY_MAX` windows.
+    pub(super) fn window_starts(
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, BookingError> {
         let reach = chrono::Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
         if from < now - reach || to > now + reach {
             return Err(BookingError::BadRange(format!(
@@ -280,8 +301,7 @@ impl Booking {
         if starts.len() > WINDOWS_PER_QUERY_MAX {
             return Err(BookingError::BadRange(format!("at most {WINDOWS_PER_QUERY_MAX} windows per query")));
         }
-        let counts = starts.into_iter().map(|start| self.counts(&venue, start, now));
-        try_join_all(counts).await
+        Ok(starts)
     }
 
     /// Counts of one window; a window with no events is answered without an actor.

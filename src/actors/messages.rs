@@ -37,3 +37,9 @@ pub struct GetCounts;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<ReservationView, WindowError>")]
 pub struct GetReservation(pub ReservationId);
+
+/// Counts like [`GetCounts`], with the window's version (events applied so far), so a
+/// live stream can tell which of two counts of one window is newer.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(WindowCounts, u64), WindowError>")]
+pub struct GetLiveCounts;

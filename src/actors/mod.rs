@@ -7,9 +7,16 @@
 //! - [`booking`]: the facade adapters call: validates requests, resolves windows,
 //!   handles `Idempotency-Key`, and talks to window actors with timeouts.
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
+//! - [`live`]: the live hub window actors publish durable counts to (SSE streams);
+//!   [`live_outbox`] holds them in the actor until durable; [`activity`] keeps recent
+//!   refusals, late payments and refunds per venue for the admin dashboard.
 
+pub mod activity;
 pub mod booking;
 pub mod client_holds;
+pub mod live;
+pub mod live_outbox;
+pub mod live_snapshot;
 pub mod messages;
 pub mod payments;
 pub mod registry;
@@ -35,4 +42,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Idle time after which the actor of a finished window stops (passivation).
     pub actor_idle: std::time::Duration,
+    /// Where window actors publish durable counts for live streams.
+    pub live: live::LiveHub,
+    /// Recent notable outcomes per venue, for the admin dashboard.
+    pub activity: activity::ActivityLog,
 }

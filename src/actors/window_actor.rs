@@ -6,6 +6,9 @@
 //! against the applied state (pipelining) while the journal batches the flush: a hot
 //! window is not limited to one fsync per request. Every reply - refusals and reads too
 //! - waits until all state it could reflect is durable.
+//!
+//! Live counts and admin activity are published the same way: queued with their
+//! journal ticket in a [`LiveOutbox`] and released once durable.
 
 use std::future::{Future, ready};
 use std::pin::Pin;
@@ -15,7 +18,9 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 
 use super::Shared;
-use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
+use super::activity::{Activity, ActivityKind};
+use super::live_outbox::LiveOutbox;
+use super::messages::{Execute, GetCounts, GetLiveCounts, GetReservation, IdempotencyTag, WindowError};
 use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
@@ -53,6 +58,7 @@ pub struct WindowActor {
     /// When the last message arrived: a finished window stops after `actor_idle`.
     last_activity: Instant,
     metrics: WindowMetrics,
+    live: LiveOutbox,
 }
 
 type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
@@ -73,21 +79,25 @@ impl WindowActor {
             last_ticket: 0,
             expiry_timer: None,
             last_activity,
+            live: LiveOutbox::default(),
         }
     }
 
     /// Folds the window's own events on the blocking pool (sled reads block).
     fn recover(&mut self, ctx: &mut Context<Self>) {
         let (log, key, capacity) = (self.shared.log.clone(), self.key.clone(), self.scheduled_capacity);
-        let load = tokio::task::spawn_blocking(move || -> Result<Window, String> {
+        let load = tokio::task::spawn_blocking(move || -> Result<(Window, u64), String> {
             let events = log.window_events(&key).map_err(|e| e.to_string())?;
             let mut window = Window::unopened(key, capacity);
             events.iter().for_each(|event| window.apply(event));
-            Ok(window)
+            Ok((window, events.len() as u64))
         });
         ctx.wait(load.into_actor(self).map(|loaded, actor, ctx| {
             actor.state = match loaded {
-                Ok(Ok(window)) => State::Ready(Box::new(window)),
+                Ok(Ok((window, version))) => {
+                    actor.live.version = version;
+                    State::Ready(Box::new(window))
+                }
                 Ok(Err(reason)) => State::Failed(reason),
                 Err(panic) => State::Failed(format!("window log is inconsistent: {panic}")),
             };
@@ -125,7 +135,16 @@ impl WindowActor {
                 if matches!(msg.command, Command::PlaceHold { .. }) {
                     self.metrics.record_reserve_attempt(Some(&rejection));
                 }
-                return self.refuse(rejection, msg.idempotency, now);
+                let refused = match (&msg.command, &rejection) {
+                    (Command::PlaceHold { quantity, .. }, Rejection::SoldOut { available }) => {
+                        let kind = ActivityKind::SoldOut { requested: *quantity, available: *available };
+                        vec![Activity { at: now, window_start: self.key.start, kind }]
+                    }
+                    _ => Vec::new(),
+                };
+                let reply = self.refuse(rejection, msg.idempotency, now);
+                self.live.activity(self.last_ticket, refused);
+                return reply;
             }
         };
         for event in &events {
@@ -137,6 +156,8 @@ impl WindowActor {
             }
         }
         self.metrics.record_events(&events);
+        let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
+        self.live.version += events.len() as u64;
         if matches!(msg.command, Command::PlaceHold { .. }) {
             self.metrics.record_reserve_attempt(None);
         }
@@ -153,6 +174,8 @@ impl WindowActor {
             true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,
             false => Box::pin(self.persist(records)),
         };
+        self.live.counts(self.last_ticket, counts);
+        self.live.activity(self.last_ticket, activity);
         Box::pin(async move { durable.await.map(|()| view) })
     }
 
@@ -193,6 +216,7 @@ impl WindowActor {
                 let durable = actor.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
                 ctx.spawn(durable.into_actor(actor).map(|_, _, _| ()));
                 actor.rearm_expiry_timer(ctx);
+                actor.publish_when_durable(ctx);
             });
             self.expiry_timer = Some((at, handle));
         }
@@ -200,6 +224,14 @@ impl WindowActor {
 }
 
 impl WindowActor {
+    /// Publishes the outbox once what it waits for is durable. A spawned future, not a
+    /// wait: the actor goes on deciding meanwhile, and never waits for a subscriber.
+    fn publish_when_durable(&mut self, ctx: &mut Context<Self>) {
+        let Some(ticket) = self.live.waiting_for() else { return };
+        let durable = self.shared.journal.wait_durable(ticket);
+        ctx.spawn(durable.into_actor(self).map(|_, actor, _| actor.live.release(&actor.key, &actor.shared)));
+    }
+
     /// Stops the actor when its window can change no more by itself - ended, no live
     /// hold, nothing waiting for the journal - and nobody asked anything for a while.
     /// Its state is exactly its events, so a later message revives it unchanged.
@@ -211,6 +243,7 @@ impl WindowActor {
                 // test clock); the next tick can then stop the actor.
                 let durable = self.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
                 ctx.spawn(durable.into_actor(self).map(|_, _, _| ()));
+                self.publish_when_durable(ctx);
                 false
             }
             State::Ready(window) => now >= window.key().end() && window.earliest_expiry().is_none(),
@@ -218,7 +251,8 @@ impl WindowActor {
             State::Recovering => false,
         };
         let idle = self.last_activity.elapsed() >= self.shared.actor_idle;
-        if finished && idle && self.shared.journal.is_durable(self.last_ticket) {
+        let published = self.live.waiting_for().is_none();
+        if finished && idle && published && self.shared.journal.is_durable(self.last_ticket) {
             tracing::debug!(window = %self.key, "passivating finished window");
             ctx.stop();
         }
@@ -250,6 +284,7 @@ impl Handler<Execute> for WindowActor {
         let now = self.shared.clock.now();
         let reply = self.execute(msg, now);
         self.rearm_expiry_timer(ctx);
+        self.publish_when_durable(ctx);
         reply
     }
 }
@@ -281,5 +316,20 @@ impl Handler<GetReservation> for WindowActor {
         });
         let durable = self.barrier();
         Box::pin(async move { durable.await.and(view) })
+    }
+}
+
+impl Handler<GetLiveCounts> for WindowActor {
+    type Result = ResponseFuture<Result<(WindowCounts, u64), WindowError>>;
+
+    fn handle(&mut self, _: GetLiveCounts, _: &mut Context<Self>) -> Self::Result {
+        self.last_activity = Instant::now();
+        let now = self.shared.clock.now();
+        let (counts, version) = match self.state.window() {
+            Ok(window) => (window.counts_at(now), self.live.version),
+            Err(error) => return Box::pin(ready(Err(error))),
+        };
+        let durable = self.barrier();
+        Box::pin(async move { durable.await.map(|()| (counts, version)) })
     }
 }

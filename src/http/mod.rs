@@ -3,7 +3,7 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`],
+//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`],
 //! [`openapi`] (`/openapi.json` and the offline `/docs` page).
 
 pub mod body;
@@ -11,6 +11,7 @@ pub mod dev_checkout;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .configure(openapi::routes)
         .configure(pages::routes)
         .configure(venues::routes)
+        .configure(live::routes)
         .configure(reservations::routes);
     if dev_payments {
         cfg.configure(dev_checkout::routes);
