@@ -3,6 +3,7 @@
 //! Module map: `helpers` (spawn_app on a random port with real sled in a temp dir, and
 //! the real binary for crash tests), then one module per area.
 
+mod browser;
 mod helpers;
 mod stripe_fake;
 
@@ -19,6 +20,7 @@ mod limits;
 mod live_stream;
 mod metrics;
 mod openapi;
+mod pages_booking;
 mod passivation;
 mod replay_tool;
 mod secrets_in_logs;

@@ -32,6 +32,8 @@ const DOCUMENTED: &[(&str, &str)] = &[
 /// HTML pages for people, not API: served, but deliberately left out of the document.
 const HTML_PAGES: &[(&str, &str)] = &[
     ("GET", "/"),
+    ("GET", "/reservations/{id}"),
+    ("GET", "/assets/booking.js"),
     ("GET", "/dev/checkout/{id}"),
     ("POST", "/dev/checkout/{id}/pay"),
     ("POST", "/dev/checkout/{id}/cancel"),
