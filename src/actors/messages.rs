@@ -37,3 +37,18 @@ pub struct GetCounts;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<ReservationView, WindowError>")]
 pub struct GetReservation(pub ReservationId);
+
+/// The venue's schedule now gives this window `capacity`. An opened window records
+/// `CapacityChanged` (naming `by`); an unopened one will simply open with it.
+/// Answers the counts after the change, once durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<WindowCounts, WindowError>")]
+pub struct Reschedule {
+    pub capacity: u32,
+    pub by: String,
+}
+
+/// Counts and every reservation of the window (for operators), once durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(WindowCounts, Vec<ReservationView>), WindowError>")]
+pub struct ListReservations;

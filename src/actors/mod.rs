@@ -6,8 +6,12 @@
 //! - [`registry`]: finds or starts window actors, spread over one arbiter per core.
 //! - [`booking`]: the facade adapters call: validates requests, resolves windows,
 //!   handles `Idempotency-Key`, and talks to window actors with timeouts.
-//! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
+//! - [`admin`]: the operator side of the facade: venue changes, window listings,
+//!   releasing holds by hand.
+//! - [`venues`]: the venues known to the service, loaded from and seeded into the log,
+//!   and changed by operators.
 
+pub mod admin;
 pub mod booking;
 pub mod client_holds;
 pub mod messages;

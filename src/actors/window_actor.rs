@@ -7,6 +7,8 @@
 //! window is not limited to one fsync per request. Every reply - refusals and reads too
 //! - waits until all state it could reflect is durable.
 
+mod operator;
+
 use std::future::{Future, ready};
 use std::pin::Pin;
 use std::time::{Duration as StdDuration, Instant};
@@ -137,6 +139,7 @@ impl WindowActor {
             }
         }
         self.metrics.record_events(&events);
+        self.metrics.set_overcommitted(window.counts_at(now).overcommitted);
         if matches!(msg.command, Command::PlaceHold { .. }) {
             self.metrics.record_reserve_attempt(None);
         }
