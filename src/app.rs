@@ -97,6 +97,8 @@ impl Application {
             checkout,
             rate_limit: limits.enabled.then(|| ReserveRateLimit::new(limits.reservations_per_ip_per_minute)),
             client_ip_header: limits.client_ip_header.clone(),
+            admin_token: config.admin_token.as_ref().map(|t| t.expose().to_owned()),
+            hold_ttl_secs_default: config.hold_ttl_secs,
         });
         let server = HttpServer::new(move || {
             App::new()

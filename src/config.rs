@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use crate::domain::{HourOverride, Schedule, Venue, VenueId};
 use crate::limits::{
-    ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, HOLD_TTL_SECS_DEFAULT,
-    RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX, VENUES_MAX,
+    ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, ADMIN_TOKEN_LEN_MAX, ADMIN_TOKEN_LEN_MIN,
+    HOLD_TTL_SECS_DEFAULT, RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX,
+    VENUES_MAX,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -100,26 +101,29 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Slots per hour for some local weekdays and hours (`weekdays` as `mon`..`sun`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OverrideFile {
-    weekdays: Vec<String>,
-    hours: Vec<u8>,
-    slots_per_hour: u32,
+pub struct OverrideSpec {
+    pub weekdays: Vec<String>,
+    pub hours: Vec<u8>,
+    pub slots_per_hour: u32,
 }
 
+/// A venue as written by people: in the config file's `[[venues]]` and in the admin
+/// API's body. [`VenueSpec::into_venue`] is the one place it is checked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VenueFile {
-    id: String,
-    name: String,
-    timezone: String,
-    price_minor: u64,
-    currency: String,
-    slots_per_hour: u32,
-    hold_ttl_secs: Option<u32>,
+pub struct VenueSpec {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+    pub price_minor: u64,
+    pub currency: String,
+    pub slots_per_hour: u32,
+    pub hold_ttl_secs: Option<u32>,
     #[serde(default)]
-    overrides: Vec<OverrideFile>,
+    pub overrides: Vec<OverrideSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -136,7 +140,7 @@ struct ConfigFile {
     payments: PaymentsConfig,
     #[serde(default)]
     limits: LimitsConfig,
-    venues: Option<Vec<VenueFile>>,
+    venues: Option<Vec<VenueSpec>>,
 }
 
 /// The resolved configuration the service runs with.
@@ -174,6 +178,12 @@ impl Config {
         if let Ok(dir) = std::env::var("QSKIP_DATA_DIR") {
             config.data_dir = dir.into();
         }
+        // Secrets are better kept out of files; the env wins like the other overrides.
+        if let Ok(token) = std::env::var("QSKIP_ADMIN_TOKEN") {
+            let token = Secret::new(token);
+            check_admin_token(Some(&token))?;
+            config.admin_token = Some(token);
+        }
         Ok(config)
     }
 
@@ -194,10 +204,11 @@ impl Config {
         }
         let venues = match file.venues {
             None => vec![demo_venue(hold_ttl_secs)?],
-            Some(venues) => venues.into_iter().map(|v| venue(v, hold_ttl_secs)).collect::<Result<_, _>>()?,
+            Some(venues) => venues.into_iter().map(|v| v.into_venue(hold_ttl_secs)).collect::<Result<_, _>>()?,
         };
         check_unique(&venues)?;
         check_payments(&file.payments)?;
+        check_admin_token(file.admin_token.as_ref())?;
         let limits = &file.limits;
         if limits.reservations_per_ip_per_minute == 0 || limits.active_hold_slots_per_client == 0 {
             let message = "[limits] values must be at least 1; set enabled = false to switch the limits off";
@@ -230,6 +241,19 @@ fn check_unique(venues: &[Venue]) -> Result<(), ConfigError> {
     }
 }
 
+/// A guessable admin token would hand the admin API to anyone who can reach it.
+fn check_admin_token(token: Option<&Secret>) -> Result<(), ConfigError> {
+    let Some(token) = token else { return Ok(()) };
+    let length = token.expose().len();
+    let printable = token.expose().bytes().all(|b| b.is_ascii_graphic());
+    if !(ADMIN_TOKEN_LEN_MIN..=ADMIN_TOKEN_LEN_MAX).contains(&length) || !printable {
+        return Err(ConfigError::Invalid(format!(
+            "admin_token must be {ADMIN_TOKEN_LEN_MIN}..={ADMIN_TOKEN_LEN_MAX} printable ASCII characters without spaces"
+        )));
+    }
+    Ok(())
+}
+
 fn check_payments(payments: &PaymentsConfig) -> Result<(), ConfigError> {
     let stripe = payments.stripe.as_ref();
     let has_key = stripe.is_some_and(|s| s.secret_key.as_ref().is_some_and(|k| !k.expose().is_empty()));
@@ -243,37 +267,41 @@ fn check_payments(payments: &PaymentsConfig) -> Result<(), ConfigError> {
 
 /// The venue served when no config file names any.
 fn demo_venue(hold_ttl_secs: u32) -> Result<Venue, ConfigError> {
-    venue(
-        VenueFile {
-            id: "demo".into(),
-            name: "Demo Bar".into(),
-            timezone: "Europe/Berlin".into(),
-            price_minor: 500,
-            currency: "eur".into(),
-            slots_per_hour: 40,
-            hold_ttl_secs: None,
-            overrides: vec![],
-        },
-        hold_ttl_secs,
-    )
+    VenueSpec {
+        id: "demo".into(),
+        name: "Demo Bar".into(),
+        timezone: "Europe/Berlin".into(),
+        price_minor: 500,
+        currency: "eur".into(),
+        slots_per_hour: 40,
+        hold_ttl_secs: None,
+        overrides: vec![],
+    }
+    .into_venue(hold_ttl_secs)
 }
 
-fn venue(v: VenueFile, hold_ttl_default: u32) -> Result<Venue, ConfigError> {
-    let fail = |reason: String| ConfigError::Venue { venue: v.id.clone(), reason };
-    let id = VenueId::parse(&v.id).map_err(|e| fail(e.to_string()))?;
-    let timezone: Tz = v.timezone.parse().map_err(|_| fail(format!("unknown IANA time zone {:?}", v.timezone)))?;
-    let mut overrides = Vec::new();
-    for o in &v.overrides {
-        for day in &o.weekdays {
-            let weekday: Weekday = day.parse().map_err(|_| fail(format!("unknown weekday {day:?}")))?;
-            overrides.extend(o.hours.iter().map(|&hour| HourOverride {
-                weekday,
-                hour,
-                slots_per_hour: o.slots_per_hour,
-            }));
+impl VenueSpec {
+    /// Checks every field and builds the venue; `hold_ttl_default` applies when the spec
+    /// gives no `hold_ttl_secs`.
+    pub fn into_venue(self, hold_ttl_default: u32) -> Result<Venue, ConfigError> {
+        let v = self;
+        let fail = |reason: String| ConfigError::Venue { venue: v.id.clone(), reason };
+        let id = VenueId::parse(&v.id).map_err(|e| fail(e.to_string()))?;
+        let timezone: Tz = v.timezone.parse().map_err(|_| fail(format!("unknown IANA time zone {:?}", v.timezone)))?;
+        let mut overrides = Vec::new();
+        for o in &v.overrides {
+            for day in &o.weekdays {
+                let weekday: Weekday = day.parse().map_err(|_| fail(format!("unknown weekday {day:?}")))?;
+                overrides.extend(o.hours.iter().map(|&hour| HourOverride {
+                    weekday,
+                    hour,
+                    slots_per_hour: o.slots_per_hour,
+                }));
+            }
         }
+        let schedule = Schedule::new(v.slots_per_hour, &overrides).map_err(|e| fail(e.to_string()))?;
+        let ttl = v.hold_ttl_secs.unwrap_or(hold_ttl_default);
+        Venue::new(id, v.name.clone(), timezone, v.price_minor, &v.currency, ttl, schedule)
+            .map_err(|e| fail(e.to_string()))
     }
-    let schedule = Schedule::new(v.slots_per_hour, &overrides).map_err(|e| fail(e.to_string()))?;
-    let ttl = v.hold_ttl_secs.unwrap_or(hold_ttl_default);
-    Venue::new(id, v.name.clone(), timezone, v.price_minor, &v.currency, ttl, schedule).map_err(|e| fail(e.to_string()))
 }

@@ -44,6 +44,14 @@ pub const VENUE_NAME_LEN_MAX: usize = 200;
 pub const EMAIL_LEN_MAX: usize = 254;
 pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 
+/// Admin bearer token length: at least 128 bits of a random hex or base64 string.
+pub const ADMIN_TOKEN_LEN_MIN: usize = 24;
+pub const ADMIN_TOKEN_LEN_MAX: usize = 256;
+/// Windows told about a schedule change at once (each is one actor round trip).
+pub const RESCHEDULE_CONCURRENCY_MAX: usize = 16;
+/// Operator name recorded in admin events (`X-Qskip-Operator` header), in bytes.
+pub const OPERATOR_NAME_LEN_MAX: usize = 64;
+
 /// Largest accepted JSON request body of the public API, in bytes.
 pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
 

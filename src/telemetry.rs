@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use metrics::{Counter, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    Counter, Gauge, Histogram, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{RefundReason, Rejection, WindowEvent, WindowKey};
@@ -28,6 +30,9 @@ pub const JOURNAL_BATCH_RECORDS: &str = "qskip_journal_batch_records";
 pub const JOURNAL_FLUSH: &str = "qskip_journal_flush_seconds";
 pub const MAILBOX_TIMEOUTS: &str = "qskip_actor_mailbox_timeouts_total";
 pub const ACTORS_LIVE: &str = "qskip_window_actors_live";
+pub const WINDOWS_OVERCOMMITTED: &str = "qskip_windows_overcommitted";
+pub const HOLDS_RELEASED: &str = "qskip_holds_released_total";
+pub const CAPACITY_CHANGES: &str = "qskip_capacity_changes_total";
 
 const SECONDS_BUCKETS: &[f64] =
     &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0];
@@ -67,6 +72,9 @@ fn describe() {
     describe_histogram!(JOURNAL_FLUSH, "Duration of one journal flush (sled flush + fdatasync)");
     describe_counter!(MAILBOX_TIMEOUTS, "Window actor answers that timed out (503 busy)");
     describe_gauge!(ACTORS_LIVE, "Window actors running");
+    describe_gauge!(WINDOWS_OVERCOMMITTED, "Live windows with more committed than capacity (after a capacity cut)");
+    describe_counter!(HOLDS_RELEASED, "Holds released by hand by an operator (admin API)");
+    describe_counter!(CAPACITY_CHANGES, "Window capacity changes made by an operator (admin API)");
 }
 
 /// One window's counters, registered once when its actor starts: on the hot path a
@@ -83,6 +91,11 @@ pub struct WindowMetrics {
     refunds_issued: Counter,
     reserve_attempts: Counter,
     hold_to_payment: Histogram,
+    released: Counter,
+    capacity_changes: Counter,
+    overcommitted: Gauge,
+    /// Whether this window currently adds 1 to the overcommitted gauge.
+    counted_overcommitted: bool,
 }
 
 impl WindowMetrics {
@@ -109,6 +122,10 @@ impl WindowMetrics {
             refunds_issued: by_venue(REFUNDS_ISSUED),
             reserve_attempts: counter!(RESERVE_ATTEMPTS, "venue" => venue.clone(), "window_start" => start),
             hold_to_payment: histogram!(HOLD_TO_PAYMENT, "venue" => venue.clone()),
+            released: by_venue(HOLDS_RELEASED),
+            capacity_changes: by_venue(CAPACITY_CHANGES),
+            overcommitted: gauge!(WINDOWS_OVERCOMMITTED, "venue" => venue.clone()),
+            counted_overcommitted: false,
         }
     }
 
@@ -123,9 +140,21 @@ impl WindowMetrics {
                 WindowEvent::HoldConfirmed { late: true, .. } => self.late.increment(1),
                 WindowEvent::RefundOwed { reason, .. } => self.refunds_owed[*reason as usize].increment(1),
                 WindowEvent::RefundIssued { .. } => self.refunds_issued.increment(1),
+                WindowEvent::HoldReleased { .. } => self.released.increment(1),
+                WindowEvent::CapacityChanged { .. } => self.capacity_changes.increment(1),
                 _ => {}
             }
         }
+    }
+
+    /// Keeps the venue's overcommitted gauge in step with this window.
+    pub fn set_overcommitted(&mut self, overcommitted: bool) {
+        match (self.counted_overcommitted, overcommitted) {
+            (false, true) => self.overcommitted.increment(1.0),
+            (true, false) => self.overcommitted.decrement(1.0),
+            _ => return,
+        }
+        self.counted_overcommitted = overcommitted;
     }
 
     pub fn record_hold_to_payment(&self, placed_at: DateTime<Utc>, confirmed_at: DateTime<Utc>) {
@@ -140,6 +169,13 @@ impl WindowMetrics {
             Some(Rejection::WindowFull) => self.refused_full.increment(1),
             _ => {}
         }
+    }
+}
+
+impl Drop for WindowMetrics {
+    /// A stopped actor's window no longer counts as overcommitted.
+    fn drop(&mut self) {
+        self.set_overcommitted(false);
     }
 }
 

@@ -47,8 +47,16 @@ pub enum BookingError {
     BadRange(String),
     #[error("this client already holds {max} unpaid slots; pay or cancel a hold first")]
     TooManyActiveHolds { max: u32 },
+    #[error("at most {max} venues")]
+    TooManyVenues { max: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::store::JournalError> for BookingError {
+    fn from(error: crate::store::JournalError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
 }
 
 impl From<WindowError> for BookingError {
@@ -125,6 +133,10 @@ impl Booking {
         &self.shared.log
     }
 
+    pub(super) fn journal(&self) -> &crate::store::Journal {
+        &self.shared.journal
+    }
+
     pub fn venues(&self) -> &Venues {
         &self.venues
     }
@@ -150,9 +162,9 @@ impl Booking {
     }
 
     /// The window's actor; `Busy` while the live-actor cap is reached.
-    fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Result<Addr<WindowActor>, BookingError> {
+    pub(super) fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Result<Addr<WindowActor>, BookingError> {
         let key = WindowKey::new(venue.id.clone(), start);
-        self.registry.window(&key, venue.capacity_at(start)).ok_or(BookingError::Busy)
+        self.registry.window(&key, &self.venues).ok_or(BookingError::Busy)
     }
 
     /// Starts the actors of windows that may still hold live holds, so their expiry

@@ -180,7 +180,7 @@ mod tests {
     }
 
     fn counts(held: u32) -> WindowCounts {
-        WindowCounts { capacity: 10, held, confirmed: 0, available: 10 - held }
+        WindowCounts { capacity: 10, held, confirmed: 0, available: 10 - held, overcommitted: false }
     }
 
     #[test]

@@ -36,9 +36,7 @@ impl Booking {
         let capacity = venue.capacity_at(start);
         let addr = match self.registry().live_window(&key) {
             Some(addr) => addr,
-            None if self.log().window_exists(&key)? => {
-                self.registry().window(&key, capacity).ok_or(BookingError::Busy)?
-            }
+            None if self.log().window_exists(&key)? => self.actor(venue, start)?,
             None => return Ok((key.clone(), Window::unopened(key, capacity).counts_at(now), 0)),
         };
         let (counts, version) = ask(addr, GetLiveCounts).await??;

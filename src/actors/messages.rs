@@ -38,6 +38,21 @@ pub struct GetCounts;
 #[rtype(result = "Result<ReservationView, WindowError>")]
 pub struct GetReservation(pub ReservationId);
 
+/// The venue's schedule now gives this window `capacity`. An opened window records
+/// `CapacityChanged` (naming `by`); an unopened one will simply open with it.
+/// Answers the counts after the change, once durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<WindowCounts, WindowError>")]
+pub struct Reschedule {
+    pub capacity: u32,
+    pub by: String,
+}
+
+/// Counts and every reservation of the window (for operators), once durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(WindowCounts, Vec<ReservationView>), WindowError>")]
+pub struct ListReservations;
+
 /// Counts like [`GetCounts`], with the window's version (events applied so far), so a
 /// live stream can tell which of two counts of one window is newer.
 #[derive(Debug, Message)]

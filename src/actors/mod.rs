@@ -6,12 +6,16 @@
 //! - [`registry`]: finds or starts window actors, spread over one arbiter per core.
 //! - [`booking`]: the facade adapters call: validates requests, resolves windows,
 //!   handles `Idempotency-Key`, and talks to window actors with timeouts.
-//! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
+//! - [`admin`]: the operator side of the facade: venue changes, window listings,
+//!   releasing holds by hand.
+//! - [`venues`]: the venues known to the service, loaded from and seeded into the log,
+//!   and changed by operators.
 //! - [`live`]: the live hub window actors publish durable counts to (SSE streams);
 //!   [`live_outbox`] holds them in the actor until durable; [`activity`] keeps recent
 //!   refusals, late payments and refunds per venue for the admin dashboard.
 
 pub mod activity;
+pub mod admin;
 pub mod booking;
 pub mod client_holds;
 pub mod live;

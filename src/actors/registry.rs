@@ -11,9 +11,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use actix::{Actor, Addr, Arbiter};
+use chrono::{DateTime, Utc};
 
-use super::{Shared, WindowActor};
-use crate::domain::WindowKey;
+use super::{Shared, Venues, WindowActor};
+use crate::domain::{VenueId, WindowKey};
 use crate::limits::ACTORS_LIVE_MAX;
 
 pub struct Registry {
@@ -30,9 +31,14 @@ impl Registry {
         Self { shared, arbiters: Mutex::new(arbiters), live: Mutex::new(HashMap::new()) }
     }
 
-    /// The live actor of `key`, or a newly started one; `scheduled_capacity` is used if
-    /// the window has no events yet. `None` when `ACTORS_LIVE_MAX` actors are alive.
-    pub fn window(&self, key: &WindowKey, scheduled_capacity: u32) -> Option<Addr<WindowActor>> {
+    /// The live actor of `key`, or a newly started one. `None` when `ACTORS_LIVE_MAX`
+    /// actors are alive.
+    ///
+    /// A new actor takes the capacity it opens with from `venues` *under the registry
+    /// lock*: a schedule change updates `venues` first and then lists the live actors
+    /// under this lock, so every actor either is listed (and told) or reads the new
+    /// schedule. A capacity read before the lock could be stale.
+    pub fn window(&self, key: &WindowKey, venues: &Venues) -> Option<Addr<WindowActor>> {
         let mut live = self.live.lock().expect("registry lock is never poisoned: no panics under it");
         if let Some(addr) = live.get(key).filter(|addr| addr.connected()) {
             return Some(addr.clone());
@@ -50,6 +56,7 @@ impl Registry {
             assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
             arbiters[arbiter_index(key, arbiters.len())].handle()
         };
+        let scheduled_capacity = venues.get(&key.venue_id).map_or(0, |venue| venue.capacity_at(key.start));
         let (key_for_actor, shared) = (key.clone(), self.shared.clone());
         let addr = WindowActor::start_in_arbiter(&arbiter, move |_| {
             WindowActor::new(key_for_actor, scheduled_capacity, shared)
@@ -62,6 +69,15 @@ impl Registry {
     pub fn live_window(&self, key: &WindowKey) -> Option<Addr<WindowActor>> {
         let live = self.live.lock().expect("registry lock is never poisoned");
         live.get(key).filter(|addr| addr.connected()).cloned()
+    }
+
+    /// Starts of the venue's windows with a live actor, from `since` on. Taken under the
+    /// same lock as actor starts (see [`Registry::window`]).
+    pub fn live_starts(&self, venue: &VenueId, since: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let live = self.live.lock().expect("registry lock is never poisoned");
+        let of_venue =
+            live.iter().filter(|(key, addr)| key.venue_id == *venue && key.start >= since && addr.connected());
+        of_venue.map(|(key, _)| key.start).collect()
     }
 
     /// Window actors currently running (passivated ones are not counted).

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use crate::clock::Clock;
 use crate::domain::{Venue, VenueEvent, VenueId};
 use crate::store::{EventLog, Journal, JournalError, Record, StoreError};
@@ -21,6 +23,21 @@ pub enum SeedError {
 pub struct Venues {
     /// Venues are shared, not copied: a request reads its venue several times.
     by_id: Arc<RwLock<BTreeMap<VenueId, Arc<Venue>>>>,
+    /// Serialises operator changes (record, serve, reschedule windows), so that the
+    /// windows always end up with the schedule of the venue's latest logged form.
+    changes: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Held while one operator change is carried out; see [`Venues::lock_changes`].
+pub struct ChangeGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+/// What [`Venues::save`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Changed,
+    /// Identical to the logged form: nothing was recorded.
+    Unchanged,
 }
 
 impl Venues {
@@ -52,7 +69,34 @@ impl Venues {
             tracing::info!(count = records.len(), "seeding venues from the config");
             journal.append(records).1.await?;
         }
-        Ok(Self { by_id: Arc::new(RwLock::new(by_id)) })
+        Ok(Self { by_id: Arc::new(RwLock::new(by_id)), changes: Arc::default() })
+    }
+
+    /// Waits for the right to change venues; hold the guard until the change is done.
+    pub async fn lock_changes(&self) -> ChangeGuard {
+        ChangeGuard(self.changes.clone().lock_owned().await)
+    }
+
+    /// Records `venue` as created or replaced by the operator `by` and, once that is
+    /// durable, serves it. The caller holds the [`ChangeGuard`].
+    pub async fn save(
+        &self,
+        _guard: &ChangeGuard,
+        journal: &Journal,
+        now: DateTime<Utc>,
+        venue: Venue,
+        by: &str,
+    ) -> Result<Saved, JournalError> {
+        let saved = match self.get(&venue.id) {
+            Some(logged) if *logged == venue => return Ok(Saved::Unchanged),
+            Some(_) => Saved::Changed,
+            None => Saved::Created,
+        };
+        let event = VenueEvent::VenueChanged { venue: venue.clone(), by: by.to_owned() };
+        journal.append(vec![(now, Record::Venue(event))]).1.await?;
+        let mut by_id = self.by_id.write().expect("venues lock is never poisoned");
+        by_id.insert(venue.id.clone(), Arc::new(venue));
+        Ok(saved)
     }
 
     pub fn get(&self, id: &VenueId) -> Option<Arc<Venue>> {

@@ -10,6 +10,8 @@
 //! Live counts and admin activity are published the same way: queued with their
 //! journal ticket in a [`LiveOutbox`] and released once durable.
 
+mod operator;
+
 use std::future::{Future, ready};
 use std::pin::Pin;
 use std::time::{Duration as StdDuration, Instant};
@@ -157,6 +159,7 @@ impl WindowActor {
         }
         self.metrics.record_events(&events);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
+        self.metrics.set_overcommitted(counts.overcommitted);
         self.live.version += events.len() as u64;
         if matches!(msg.command, Command::PlaceHold { .. }) {
             self.metrics.record_reserve_attempt(None);

@@ -109,7 +109,10 @@ impl Window {
                     _ => Err(Violation::CheckoutNotOpen(session_id.clone())),
                 }
             }
-            WindowEvent::HoldCancelled { reservation_id, .. } | WindowEvent::HoldExpired { reservation_id, .. } => {
+            WindowEvent::CapacityChanged { .. } => Ok(()),
+            WindowEvent::HoldCancelled { reservation_id, .. }
+            | WindowEvent::HoldExpired { reservation_id, .. }
+            | WindowEvent::HoldReleased { reservation_id, .. } => {
                 let r = self
                     .reservation(reservation_id)
                     .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;

@@ -23,6 +23,11 @@ pub enum Command {
     CloseCheckout { reservation_id: ReservationId, session_id: String },
     /// Release a live hold at the customer's request.
     Cancel { reservation_id: ReservationId },
+    /// Set an opened window's capacity (an operator changed the venue's schedule).
+    /// Existing holds and confirmations stay; an overcommitted window grants nothing.
+    ChangeCapacity { capacity: u32, by: String },
+    /// Release a live hold by hand (an operator), recording who did it.
+    Release { reservation_id: ReservationId, by: String },
     /// Write `HoldExpired` for every hold whose time has passed (the expiry timer).
     ExpireDue,
 }
@@ -36,8 +41,9 @@ impl Command {
             | Self::RecordPayment { reservation_id, .. }
             | Self::RecordRefund { reservation_id, .. }
             | Self::OpenCheckout { reservation_id, .. }
-            | Self::CloseCheckout { reservation_id, .. } => Some(*reservation_id),
-            Self::ExpireDue => None,
+            | Self::CloseCheckout { reservation_id, .. }
+            | Self::Release { reservation_id, .. } => Some(*reservation_id),
+            Self::ExpireDue | Self::ChangeCapacity { .. } => None,
         }
     }
 }

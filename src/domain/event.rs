@@ -42,6 +42,11 @@ pub enum WindowEvent {
     CheckoutClosed { reservation_id: ReservationId, session_id: String, closed_at: DateTime<Utc> },
     /// The provider accepted the refund of `payment_intent`.
     RefundIssued { reservation_id: ReservationId, payment_intent: String, refund_id: String, issued_at: DateTime<Utc> },
+    /// An operator changed the venue's schedule and with it this window's capacity.
+    /// Nothing already held or confirmed is taken back.
+    CapacityChanged { capacity: u32, changed_at: DateTime<Utc>, by: String },
+    /// An operator released a live hold by hand; the reservation is cancelled.
+    HoldReleased { reservation_id: ReservationId, released_at: DateTime<Utc>, by: String },
 }
 
 /// Something that happened to a venue's definition.
@@ -49,4 +54,15 @@ pub enum WindowEvent {
 pub enum VenueEvent {
     /// A venue was registered (seeded from the config file on first start).
     VenueRegistered(Venue),
+    /// An operator created or replaced a venue's definition (admin API).
+    VenueChanged { venue: Venue, by: String },
+}
+
+impl VenueEvent {
+    /// The venue as defined after this event.
+    pub fn venue(&self) -> &Venue {
+        match self {
+            Self::VenueRegistered(venue) | Self::VenueChanged { venue, .. } => venue,
+        }
+    }
 }

@@ -34,6 +34,8 @@ pub enum Rejection {
     CheckoutAlreadyOpen,
     #[error("no such checkout page for this reservation")]
     UnknownCheckout,
+    #[error("this window has no events yet; its capacity comes from the schedule")]
+    WindowNotOpened,
 }
 
 impl Rejection {
@@ -59,6 +61,7 @@ impl Rejection {
             Self::NoRefundOwed => "no_refund_owed",
             Self::CheckoutAlreadyOpen => "checkout_already_open",
             Self::UnknownCheckout => "checkout_not_found",
+            Self::WindowNotOpened => "window_not_opened",
         }
     }
 }

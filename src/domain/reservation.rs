@@ -106,6 +106,10 @@ pub struct ReservationView {
     pub placed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Shown to operators only; the public JSON never carries it.
+    pub email: Option<String>,
+    /// The payment that confirmed it, if any.
+    pub payment_ref: Option<String>,
     pub refunds: Vec<Refund>,
     pub checkout: Option<Checkout>,
     /// The checkout page is open but its hold has ended: close it at the provider.
@@ -122,6 +126,8 @@ impl ReservationView {
             placed_at: r.placed_at,
             expires_at: r.expires_at,
             confirmed_at: r.confirmed_at,
+            email: r.email.clone(),
+            payment_ref: r.payment_ref.clone(),
             refunds: r.refunds.clone(),
             checkout: r.checkout.clone(),
             checkout_to_close: r.checkout_to_close(now).is_some(),

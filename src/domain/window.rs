@@ -20,6 +20,8 @@ pub struct WindowCounts {
     pub held: u32,
     pub confirmed: u32,
     pub available: u32,
+    /// More committed than capacity: only after a capacity cut; grants nothing.
+    pub overcommitted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +82,8 @@ impl Window {
     pub fn counts_at(&self, now: DateTime<Utc>) -> WindowCounts {
         let held = self.held - self.due_quantity(now);
         let available = self.capacity.saturating_sub(self.confirmed + held);
-        WindowCounts { capacity: self.capacity, held, confirmed: self.confirmed, available }
+        let overcommitted = self.confirmed + held > self.capacity;
+        WindowCounts { capacity: self.capacity, held, confirmed: self.confirmed, available, overcommitted }
     }
 
     /// When the next live hold expires, if any.
@@ -122,6 +125,8 @@ impl Window {
             Command::CloseCheckout { reservation_id, session_id } => {
                 events.extend(self.decide_close_checkout(*reservation_id, session_id, now)?);
             }
+            Command::ChangeCapacity { capacity, by } => events.extend(self.decide_change_capacity(*capacity, by, now)?),
+            Command::Release { reservation_id, by } => events.extend(self.decide_release(*reservation_id, by, now)?),
             Command::ExpireDue => {}
         }
         Ok(events)
@@ -239,6 +244,7 @@ impl Window {
             }
             WindowEvent::RefundOwed { .. } | WindowEvent::RefundIssued { .. } => self.apply_refund(event),
             WindowEvent::CheckoutOpened { .. } | WindowEvent::CheckoutClosed { .. } => self.apply_checkout(event),
+            WindowEvent::CapacityChanged { .. } | WindowEvent::HoldReleased { .. } => self.apply_operator(event),
         }
     }
 
@@ -254,7 +260,7 @@ impl Window {
         r.quantity
     }
 
-    fn end_hold(&mut self, id: &ReservationId, next: ReservationStatus) {
+    pub(super) fn end_hold(&mut self, id: &ReservationId, next: ReservationStatus) {
         let status = self.reservations.get(id).map(|r| r.status);
         assert_eq!(status, Some(ReservationStatus::Held), "{}: {id} must be held to become {next}", self.key);
         self.end_hold_if_held(id, next);

@@ -94,7 +94,8 @@ impl ReservationJson {
     }
 }
 
-/// One 15-minute sales window and its counts (`available = capacity - held - confirmed`).
+/// One 15-minute sales window and its counts (`available = capacity - held - confirmed`,
+/// never below 0).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WindowJson {
     pub start: DateTime<Utc>,
@@ -103,6 +104,9 @@ pub struct WindowJson {
     pub held: u32,
     pub confirmed: u32,
     pub available: u32,
+    /// More held + confirmed than capacity, after an operator cut the capacity. Nothing
+    /// is taken back; the window grants no new hold until it drains.
+    pub overcommitted: bool,
 }
 
 impl WindowJson {
@@ -114,6 +118,7 @@ impl WindowJson {
             held: counts.held,
             confirmed: counts.confirmed,
             available: counts.available,
+            overcommitted: counts.overcommitted,
         }
     }
 }

@@ -62,7 +62,7 @@ impl ApiError {
             Rejection::UnknownReservation | Rejection::NoRefundOwed | Rejection::UnknownCheckout => {
                 StatusCode::NOT_FOUND
             }
-            Rejection::CheckoutAlreadyOpen => StatusCode::CONFLICT,
+            Rejection::CheckoutAlreadyOpen | Rejection::WindowNotOpened => StatusCode::CONFLICT,
             Rejection::InvalidQuantity { .. }
             | Rejection::WindowNotAligned
             | Rejection::WindowEnded { .. }
@@ -101,6 +101,7 @@ impl From<BookingError> for ApiError {
                 error.retry_after_secs = Some(ACTIVE_HOLDS_RETRY_AFTER_SECS);
                 error
             }
+            BookingError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
             BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
             BookingError::Store(error) => {
                 tracing::error!(%error, "storage error");
@@ -140,6 +141,10 @@ impl ResponseError for ApiError {
             error["available"] = json!(available);
         }
         let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: tell the client which scheme the admin API takes.
+            response.insert_header(("WWW-Authenticate", "Bearer realm=\"qskip-admin\""));
+        }
         if let Some(secs) = self.retry_after_secs {
             response.insert_header(("Retry-After", secs.to_string()));
         }

@@ -66,7 +66,7 @@ impl LiveWindowJson {
             held: counts.held,
             confirmed: counts.confirmed,
             available: counts.available,
-            overcommitted: counts.held + counts.confirmed > counts.capacity,
+            overcommitted: counts.overcommitted,
             version,
         }
     }

@@ -3,9 +3,11 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`],
-//! [`openapi`] (`/openapi.json` and the offline `/docs` page).
+//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe),
+//! [`pages`] (booking, status and admin pages), [`health`], [`openapi`] (`/openapi.json` and the offline `/docs`
+//! page), [`admin`] (`/v1/admin`, behind a bearer token).
 
+pub mod admin;
 pub mod body;
 pub mod dev_checkout;
 pub mod dto;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub rate_limit: Option<rate_limit::ReserveRateLimit>,
     /// Trusted header carrying the client IP (behind a proxy); else the peer address.
     pub client_ip_header: Option<String>,
+    /// Bearer token of the admin API; `None` switches it off.
+    pub admin_token: Option<String>,
+    /// Hold TTL of a venue created without one.
+    pub hold_ttl_secs_default: u32,
 }
 
 /// Registers every route of the public contract.
@@ -58,7 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .configure(pages::routes)
         .configure(venues::routes)
         .configure(live::routes)
-        .configure(reservations::routes);
+        .configure(reservations::routes)
+        .configure(admin::routes);
     if dev_payments {
         cfg.configure(dev_checkout::routes);
     }

@@ -95,6 +95,9 @@ pub enum RefundReason {
         super::reservations::show,
         super::reservations::cancel,
         super::webhook::receive,
+        super::admin::venues::save,
+        super::admin::windows::reservations,
+        super::admin::reservations::release,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
@@ -115,13 +118,19 @@ pub enum RefundReason {
         ErrorDetail,
         StatusJson,
         WebhookReceipt,
+        super::admin::dto::VenueBody,
+        super::admin::dto::OverrideBody,
+        super::admin::dto::VenueChangeJson,
+        super::admin::dto::AdminReservationJson,
+        super::admin::dto::WindowReservationsJson,
     )),
-    modifiers(&OptionalReservationBody),
+    modifiers(&OptionalReservationBody, &AdminBearer),
     tags(
         (name = "venues", description = "Venues and the availability of their windows"),
         (name = "reservations", description = "Holds: reserve, follow, cancel"),
         (name = "payments", description = "Payment provider callbacks"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "admin", description = "Operators: venues, schedules, holds. `Authorization: Bearer <admin_token>`"),
         (name = "docs", description = "This documentation"),
     )
 )]
@@ -139,6 +148,18 @@ impl Modify for OptionalReservationBody {
         if let Some(RefOr::T(body)) = body {
             body.required = Some(Required::False);
         }
+    }
+}
+
+/// The admin routes' security scheme: `Authorization: Bearer <admin_token>`.
+struct AdminBearer;
+
+impl Modify for AdminBearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The config's admin_token"));
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("admin_token", SecurityScheme::Http(scheme.build()));
     }
 }
 

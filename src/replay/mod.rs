@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 pub use report::{Report, ViolationReport, WindowReport};
 
-use crate::domain::{Venue, VenueEvent, VenueId, Window, WindowKey};
+use crate::domain::{Venue, VenueId, Window, WindowKey};
 use crate::store::{EventLog, Record, StoreError};
 
 /// Which windows to report on (the whole log is always read and checked).
@@ -53,7 +53,7 @@ pub fn replay(log: &EventLog, filter: &Filter, mut on_progress: impl FnMut(u64, 
             Err(other) => return Err(other),
         };
         match record {
-            Record::Venue(VenueEvent::VenueRegistered(venue)) => drop(venues.insert(venue.id.clone(), venue)),
+            Record::Venue(event) => drop(venues.insert(event.venue().id.clone(), event.venue().clone())),
             Record::Window(key, event) => {
                 let window = windows.entry(key.clone()).or_insert_with(|| Window::unopened(key.clone(), 0));
                 match window.audit(&event) {
@@ -80,7 +80,7 @@ pub fn dump_events(log: &EventLog, venue: Option<&VenueId>, out: &mut impl std::
         let (seq, at, record) = entry?;
         let of_venue = |id: &VenueId| venue.is_none_or(|v| v == id);
         let keep = match &record {
-            Record::Venue(VenueEvent::VenueRegistered(v)) => of_venue(&v.id),
+            Record::Venue(event) => of_venue(&event.venue().id),
             Record::Window(key, _) => of_venue(&key.venue_id),
             Record::Idempotency(entry) => of_venue(&entry.venue_id),
         };

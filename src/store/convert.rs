@@ -30,6 +30,9 @@ fn time(us: i64) -> Result<DateTime<Utc>, InvalidRecord> {
 pub fn to_wire(recorded_at: DateTime<Utc>, record: &Record) -> StoredRecord {
     let body = match record {
         Record::Venue(VenueEvent::VenueRegistered(v)) => BodyV1::Venue(VenueEventV1::VenueRegistered(venue_to_wire(v))),
+        Record::Venue(VenueEvent::VenueChanged { venue, by }) => {
+            BodyV1::Venue(VenueEventV1::VenueChanged { venue: venue_to_wire(venue), by: by.clone() })
+        }
         Record::Window(key, event) => BodyV1::Window { window: key_to_wire(key), event: event_to_wire(event) },
         Record::Idempotency(entry) => BodyV1::Idempotency(idempotency_to_wire(entry)),
     };
@@ -41,6 +44,9 @@ pub fn from_wire(stored: StoredRecord) -> Result<(DateTime<Utc>, Record), Invali
     let record = match body {
         BodyV1::Venue(VenueEventV1::VenueRegistered(v)) => {
             Record::Venue(VenueEvent::VenueRegistered(venue_from_wire(v)?))
+        }
+        BodyV1::Venue(VenueEventV1::VenueChanged { venue, by }) => {
+            Record::Venue(VenueEvent::VenueChanged { venue: venue_from_wire(venue)?, by })
         }
         BodyV1::Window { window, event } => Record::Window(key_from_wire(window)?, event_from_wire(event)?),
         BodyV1::Idempotency(entry) => Record::Idempotency(idempotency_from_wire(entry)?),
@@ -119,6 +125,14 @@ fn event_to_wire(event: &WindowEvent) -> WindowEventV1 {
                 issued_at_us: micros(*issued_at),
             }
         }
+        WindowEvent::CapacityChanged { capacity, changed_at, by } => {
+            WindowEventV1::CapacityChanged { capacity: *capacity, changed_at_us: micros(*changed_at), by: by.clone() }
+        }
+        WindowEvent::HoldReleased { reservation_id, released_at, by } => WindowEventV1::HoldReleased {
+            reservation_id: *reservation_id.as_bytes(),
+            released_at_us: micros(*released_at),
+            by: by.clone(),
+        },
     }
 }
 
@@ -175,6 +189,12 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
                 refund_id,
                 issued_at: time(issued_at_us)?,
             }
+        }
+        WindowEventV1::CapacityChanged { capacity, changed_at_us, by } => {
+            WindowEvent::CapacityChanged { capacity, changed_at: time(changed_at_us)?, by }
+        }
+        WindowEventV1::HoldReleased { reservation_id, released_at_us, by } => {
+            WindowEvent::HoldReleased { reservation_id: id(reservation_id), released_at: time(released_at_us)?, by }
         }
     })
 }

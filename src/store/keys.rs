@@ -22,7 +22,7 @@
 use chrono::{DateTime, Utc};
 
 use super::record::Record;
-use crate::domain::{VenueEvent, VenueId, WindowEvent, WindowKey};
+use crate::domain::{VenueId, WindowEvent, WindowKey};
 
 pub const LOG: u8 = b'L';
 pub const WINDOW: u8 = b'W';
@@ -163,8 +163,8 @@ pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
                 _ => {}
             }
         }
-        Record::Venue(VenueEvent::VenueRegistered(venue)) => {
-            let mut key = venue_prefix_of(&venue.id);
+        Record::Venue(event) => {
+            let mut key = venue_prefix_of(&event.venue().id);
             key.extend_from_slice(&seq_bytes);
             ops.push(IndexOp::Insert(key, Vec::new()));
         }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::codec::{self, DecodeError};
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
-use crate::domain::{ReservationId, Venue, VenueEvent, VenueId, WindowEvent, WindowKey};
+use crate::domain::{ReservationId, Venue, VenueId, WindowEvent, WindowKey};
 use crate::limits::SLED_CACHE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
@@ -152,9 +152,10 @@ impl EventLog {
         let mut venues: Vec<Venue> = Vec::new();
         for seq in self.seqs_under(&[keys::VENUE]) {
             let seq = seq?;
-            let Some((_, Record::Venue(VenueEvent::VenueRegistered(venue)))) = self.read(seq)? else {
+            let Some((_, Record::Venue(event))) = self.read(seq)? else {
                 return Err(StoreError::DanglingIndex { seq });
             };
+            let venue = event.venue().clone();
             venues.retain(|v| v.id != venue.id);
             venues.push(venue);
         }

@@ -85,6 +85,18 @@ pub enum WindowEventV1 {
         session_id: String,
         closed_at_us: i64,
     },
+    /// `by`: the operator who changed the venue's schedule (admin API).
+    CapacityChanged {
+        capacity: u32,
+        changed_at_us: i64,
+        by: String,
+    },
+    /// `by`: the operator who released the hold (admin API).
+    HoldReleased {
+        reservation_id: [u8; 16],
+        released_at_us: i64,
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +110,11 @@ pub enum RefundReasonV1 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VenueEventV1 {
     VenueRegistered(VenueV1),
+    /// `by`: the operator who created or replaced the venue (admin API).
+    VenueChanged {
+        venue: VenueV1,
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

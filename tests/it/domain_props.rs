@@ -24,6 +24,8 @@ const HOLD_TTL_MINUTES: i64 = 30;
 /// currency.
 const UNIT_MINOR: u64 = 500;
 const CURRENCY: &str = "eur";
+/// Who the model's operator actions are recorded as.
+const OPERATOR: &str = "admin:props";
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     rfc3339.parse().expect("test timestamps are valid RFC 3339")
@@ -317,6 +319,28 @@ impl Model {
                     status => return Err(Rejection::NotActive { status }),
                 }
             }
+            Command::Release { reservation_id, by } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                match r.status {
+                    _ if Self::is_live(r, now) => events.push(WindowEvent::HoldReleased {
+                        reservation_id: *reservation_id,
+                        released_at: now,
+                        by: by.clone(),
+                    }),
+                    ReservationStatus::Cancelled => {}
+                    ReservationStatus::Held => {
+                        return Err(Rejection::NotActive { status: ReservationStatus::Expired });
+                    }
+                    status => return Err(Rejection::NotActive { status }),
+                }
+            }
+            Command::ChangeCapacity { capacity, by } => match (self.opened, *capacity == self.capacity) {
+                (false, _) => return Err(Rejection::WindowNotOpened),
+                (true, true) => {}
+                (true, false) => {
+                    events.push(WindowEvent::CapacityChanged { capacity: *capacity, changed_at: now, by: by.clone() })
+                }
+            },
             Command::ExpireDue => {}
         }
         Ok(events)
@@ -341,9 +365,10 @@ impl Model {
                 r.status = ReservationStatus::Confirmed;
                 r.payment_ref = Some(payment_ref.clone());
             }
-            WindowEvent::HoldCancelled { reservation_id, .. } => {
+            WindowEvent::HoldCancelled { reservation_id, .. } | WindowEvent::HoldReleased { reservation_id, .. } => {
                 self.reservations.get_mut(reservation_id).unwrap().status = ReservationStatus::Cancelled;
             }
+            WindowEvent::CapacityChanged { capacity, .. } => self.capacity = *capacity,
             WindowEvent::HoldExpired { reservation_id, .. } => {
                 self.reservations.get_mut(reservation_id).unwrap().status = ReservationStatus::Expired;
             }
@@ -441,6 +466,14 @@ enum Op {
     Cancel {
         id: u8,
     },
+    /// An operator releases `id` by hand.
+    Release {
+        id: u8,
+    },
+    /// An operator's schedule change gives the window this capacity.
+    ChangeCapacity {
+        capacity: u32,
+    },
     /// The provider's page for `id`, payable until `expires_in` minutes from now;
     /// `closed` is what the caller claims, which the event must not take over.
     OpenCheckout {
@@ -486,6 +519,8 @@ impl Op {
                 }
             },
             Op::Cancel { id } => cancel(id),
+            Op::Release { id } => Command::Release { reservation_id: rid(id), by: OPERATOR.into() },
+            Op::ChangeCapacity { capacity } => Command::ChangeCapacity { capacity, by: OPERATOR.into() },
             Op::OpenCheckout { id, ref session, expires_in, closed } => {
                 let checkout = Checkout { closed, ..page(&session.id(model, id), now + Duration::minutes(expires_in)) };
                 open_checkout(id, checkout)
@@ -532,6 +567,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..ALL_IDS, 0..INTENTS.len(), 0..3u8).prop_map(|(id, intent, refund)| Op::Refund { id, intent, refund }),
         2 => (any::<usize>(), 0..3u8).prop_map(|(pick, refund)| Op::RefundKnown { pick, refund }),
         1 => (0..ALL_IDS).prop_map(|id| Op::Cancel { id }),
+        1 => (0..ALL_IDS).prop_map(|id| Op::Release { id }),
+        1 => (0..=12u32).prop_map(|capacity| Op::ChangeCapacity { capacity }),
         2 => (0..ALL_IDS, session(), 30..=24 * 60i64, any::<bool>())
             .prop_map(|(id, session, expires_in, closed)| Op::OpenCheckout { id, session, expires_in, closed }),
         3 => (0..ALL_IDS, session()).prop_map(|(id, session)| Op::CloseCheckout { id, session }),
@@ -597,6 +634,15 @@ fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> 
             Some(WindowEvent::CheckoutClosed { .. }) => "close checkout: closed",
             Some(_) => "close checkout: other event",
         },
+        (Command::ChangeCapacity { .. }, Err(Rejection::WindowNotOpened)) => "capacity: window not opened",
+        (Command::ChangeCapacity { .. }, Ok(events)) => match last_effect(events) {
+            Some(WindowEvent::CapacityChanged { .. }) => "capacity: changed",
+            _ => "capacity: unchanged",
+        },
+        (Command::Release { .. }, Ok(events)) => match last_effect(events) {
+            Some(WindowEvent::HoldReleased { .. }) => "release: released",
+            _ => "release: again",
+        },
         (_, Ok(_)) => "other: ok",
         (_, Err(_)) => "other: refused",
     }
@@ -632,8 +678,11 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         prop_assert_eq!(counts.held, live_by_hand);
         prop_assert_eq!(counts.held, model.live_held(now));
         prop_assert_eq!(counts.confirmed, model.confirmed());
-        prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
-        prop_assert_eq!(counts.available, capacity - counts.held - counts.confirmed);
+        // Only an operator's capacity cut can leave more committed than capacity, and
+        // then the window says so and has nothing available.
+        prop_assert_eq!(counts.capacity, model.capacity);
+        prop_assert_eq!(counts.overcommitted, counts.held + counts.confirmed > model.capacity);
+        prop_assert_eq!(counts.available, model.capacity.saturating_sub(counts.held + counts.confirmed));
 
         let command = op.command(&model, now);
         let before = window.clone();
@@ -647,6 +696,10 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         let decided = window.decide(&command, now);
         prop_assert_eq!(&decided, &expected, "{:?} at {}", command, now);
         outcomes.insert(outcome(&command, &decided));
+        if counts.overcommitted && matches!(command, Command::PlaceHold { .. }) {
+            prop_assert!(decided.is_err(), "an overcommitted window granted a hold: {decided:?}");
+            outcomes.insert("hold: refused while overcommitted");
+        }
 
         match decided {
             Err(rejection) => {
@@ -719,10 +772,13 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                     model.apply(event);
                     log.push(event.clone());
                     if grants_slots(event) {
+                        // Against the capacity in force at the grant (an operator may
+                        // have changed it since the window opened).
                         prop_assert!(
-                            window.committed_recorded() <= capacity,
-                            "oversold by {event:?}: committed {} > capacity {capacity}",
-                            window.committed_recorded()
+                            window.committed_recorded() <= window.capacity(),
+                            "oversold by {event:?}: committed {} > capacity {}",
+                            window.committed_recorded(),
+                            window.capacity()
                         );
                     }
                 }
@@ -771,7 +827,10 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         }
 
         let counts = window.counts_at(now);
-        prop_assert!(counts.held + counts.confirmed <= capacity, "counts oversold: {counts:?}");
+        prop_assert!(
+            counts.overcommitted || counts.held + counts.confirmed <= counts.capacity,
+            "counts oversold: {counts:?}"
+        );
         prop_assert_eq!(window.reservations().count(), model.reservations.len());
         for (id, r) in &model.reservations {
             let live = window.reservation(id).unwrap();
@@ -862,6 +921,11 @@ fn the_random_scripts_reach_every_payment_outcome() {
         "close checkout: unknown checkout",
         "close checkout: closed",
         "close checkout: again",
+        "capacity: window not opened",
+        "capacity: changed",
+        "capacity: unchanged",
+        "release: released",
+        "hold: refused while overcommitted",
     ] {
         assert!(reached.contains(outcome), "no script reached {outcome:?}; reached {reached:?}");
     }
@@ -1184,6 +1248,41 @@ fn a_hold_beyond_capacity_is_sold_out_with_what_is_left() {
     assert!(w.decide(&hold(2, 3), placed).is_ok());
     let empty = Window::unopened(key(), 0);
     assert_eq!(empty.decide(&hold(1, 1), placed), Err(Rejection::SoldOut { available: 0 }));
+}
+
+#[test]
+fn a_capacity_cut_keeps_every_hold_and_refuses_new_ones_until_the_window_drains() {
+    let (mut w, placed) = window_with(6, &[(1, 2), (2, 3)]);
+    run(&mut w, &confirm(1, "pi_1"), placed);
+    let by = || "admin:ana".to_owned();
+    let events = run(&mut w, &Command::ChangeCapacity { capacity: 3, by: by() }, placed);
+    assert_eq!(events, vec![WindowEvent::CapacityChanged { capacity: 3, changed_at: placed, by: by() }]);
+    let counts = w.counts_at(placed);
+    assert_eq!((counts.capacity, counts.confirmed, counts.held, counts.available), (3, 2, 3, 0));
+    assert!(counts.overcommitted);
+    assert_eq!(w.decide(&hold(3, 1), placed), Err(Rejection::SoldOut { available: 0 }));
+    // Releasing the other hold drains it below capacity: one slot is free again.
+    let released = run(&mut w, &Command::Release { reservation_id: rid(2), by: by() }, placed);
+    assert_eq!(released, vec![WindowEvent::HoldReleased { reservation_id: rid(2), released_at: placed, by: by() }]);
+    assert_eq!(w.reservation(&rid(2)).unwrap().status, ReservationStatus::Cancelled);
+    assert!(!w.counts_at(placed).overcommitted);
+    assert_eq!(run(&mut w, &Command::Release { reservation_id: rid(2), by: by() }, placed), vec![]);
+    assert!(w.decide(&hold(3, 1), placed).is_ok());
+    assert_eq!(w.decide(&hold(3, 2), placed), Err(Rejection::SoldOut { available: 1 }));
+    // The same capacity again records nothing; a confirmed one cannot be released.
+    assert_eq!(run(&mut w, &Command::ChangeCapacity { capacity: 3, by: by() }, placed), vec![]);
+    let refused = w.decide(&Command::Release { reservation_id: rid(1), by: by() }, placed);
+    assert_eq!(refused, Err(Rejection::NotActive { status: ReservationStatus::Confirmed }));
+}
+
+#[test]
+fn an_unopened_window_takes_a_new_capacity_without_an_event() {
+    let mut w = Window::unopened(key(), 5);
+    let change = Command::ChangeCapacity { capacity: 2, by: "admin:ana".into() };
+    assert_eq!(w.decide(&change, key().start), Err(Rejection::WindowNotOpened));
+    w.reschedule_unopened(2);
+    let events = run(&mut w, &hold(1, 1), key().start);
+    assert_eq!(events[0], WindowEvent::WindowOpened { capacity: 2 });
 }
 
 #[test]

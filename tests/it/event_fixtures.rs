@@ -525,6 +525,79 @@ fn expectations() -> Vec<Expectation> {
                 outcome: IdempotentOutcome::SoldOut { available: 2 },
             }),
         },
+        Expectation {
+            file: "venue_changed.bin",
+            wire: StoredRecord::V1(RecordV1 {
+                recorded_at_us: VENUE_RECORDED_US,
+                body: BodyV1::Venue(VenueEventV1::VenueChanged {
+                    venue: VenueV1 {
+                        id: "demo-bar".into(),
+                        name: "Demo Bar".into(),
+                        timezone: "America/New_York".into(),
+                        price_minor: 1200,
+                        currency: "usd".into(),
+                        hold_ttl_secs: 600,
+                        default_slots_per_hour: 20,
+                        overrides: vec![HourOverrideV1 { weekday: 5, hour: 23, slots_per_hour: 4 }],
+                    },
+                    by: "admin:ana".into(),
+                }),
+            }),
+            recorded_at: t(VENUE_RECORDED_US),
+            domain: Record::Venue(VenueEvent::VenueChanged {
+                venue: Venue::new(
+                    venue_id(),
+                    "Demo Bar".into(),
+                    chrono_tz::America::New_York,
+                    1200,
+                    "usd",
+                    600,
+                    Schedule::new(20, &[HourOverride { weekday: Weekday::Sat, hour: 23, slots_per_hour: 4 }]).unwrap(),
+                )
+                .unwrap(),
+                by: "admin:ana".into(),
+            }),
+        },
+        Expectation {
+            file: "capacity_changed.bin",
+            wire: window_record(
+                CHECKOUT_CLOSED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::CapacityChanged {
+                    capacity: 3,
+                    changed_at_us: CHECKOUT_CLOSED_AT_US,
+                    by: "admin:ana".into(),
+                },
+            ),
+            recorded_at: t(CHECKOUT_CLOSED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::CapacityChanged {
+                    capacity: 3,
+                    changed_at: t(CHECKOUT_CLOSED_AT_US),
+                    by: "admin:ana".into(),
+                },
+            ),
+        },
+        Expectation {
+            file: "hold_released.bin",
+            wire: window_record(
+                CANCELLED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::HoldReleased {
+                    reservation_id: RID_B,
+                    released_at_us: CANCELLED_AT_US,
+                    by: "admin:door-staff".into(),
+                },
+            ),
+            recorded_at: t(CANCELLED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::HoldReleased {
+                    reservation_id: b,
+                    released_at: t(CANCELLED_AT_US),
+                    by: "admin:door-staff".into(),
+                },
+            ),
+        },
     ]
 }
 
@@ -537,6 +610,7 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
     let StoredRecord::V1(RecordV1 { body, .. }) = record;
     match body {
         BodyV1::Venue(VenueEventV1::VenueRegistered(_)) => "V1/Venue/VenueRegistered",
+        BodyV1::Venue(VenueEventV1::VenueChanged { .. }) => "V1/Venue/VenueChanged",
         BodyV1::Window { event, .. } => match event {
             WindowEventV1::WindowOpened { .. } => "V1/Window/WindowOpened",
             WindowEventV1::HoldPlaced { .. } => "V1/Window/HoldPlaced",
@@ -552,6 +626,8 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
             WindowEventV1::RefundIssued { .. } => "V1/Window/RefundIssued",
             WindowEventV1::CheckoutOpened { .. } => "V1/Window/CheckoutOpened",
             WindowEventV1::CheckoutClosed { .. } => "V1/Window/CheckoutClosed",
+            WindowEventV1::CapacityChanged { .. } => "V1/Window/CapacityChanged",
+            WindowEventV1::HoldReleased { .. } => "V1/Window/HoldReleased",
         },
         BodyV1::Idempotency(IdempotencyV1 { outcome, .. }) => match outcome {
             IdempotentOutcomeV1::Reserved { .. } => "V1/Idempotency/Reserved",
@@ -560,8 +636,9 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
     }
 }
 
-const ALL_WIRE_VARIANTS: [&str; 15] = [
+const ALL_WIRE_VARIANTS: [&str; 18] = [
     "V1/Venue/VenueRegistered",
+    "V1/Venue/VenueChanged",
     "V1/Window/WindowOpened",
     "V1/Window/HoldPlaced",
     "V1/Window/HoldConfirmed",
@@ -574,6 +651,8 @@ const ALL_WIRE_VARIANTS: [&str; 15] = [
     "V1/Window/RefundIssued",
     "V1/Window/CheckoutOpened",
     "V1/Window/CheckoutClosed",
+    "V1/Window/CapacityChanged",
+    "V1/Window/HoldReleased",
     "V1/Idempotency/Reserved",
     "V1/Idempotency/SoldOut",
 ];

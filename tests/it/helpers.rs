@@ -127,12 +127,21 @@ pub struct AppOptions {
     pub actor_idle_secs: Option<u64>,
     /// Body of the `[limits]` table; `None` switches the limits off.
     pub limits: Option<String>,
+    /// The admin API's bearer token; `None` leaves the admin API off.
+    pub admin_token: Option<String>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
         let venues = vec![VenueSpec::new(VENUE, 40)];
-        Self { venues, system_clock: false, clock_start: at(CLOCK_START), actor_idle_secs: None, limits: None }
+        Self {
+            venues,
+            system_clock: false,
+            clock_start: at(CLOCK_START),
+            actor_idle_secs: None,
+            limits: None,
+            admin_token: None,
+        }
     }
 }
 
@@ -161,6 +170,11 @@ impl AppOptions {
 
     pub fn actor_idle_secs(mut self, secs: u64) -> Self {
         self.actor_idle_secs = Some(secs);
+        self
+    }
+
+    pub fn admin_token(mut self, token: &str) -> Self {
+        self.admin_token = Some(token.into());
         self
     }
 }
@@ -195,6 +209,7 @@ pub struct WindowCountsJson {
     pub held: u32,
     pub confirmed: u32,
     pub available: u32,
+    pub overcommitted: bool,
 }
 
 /// A reservation as the API returns it.
@@ -402,6 +417,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     if let Some(secs) = options.actor_idle_secs {
         // Top-level keys must come before the first [[venues]] table.
         text = format!("actor_idle_secs = {secs}\n{text}");
+    }
+    if let Some(token) = &options.admin_token {
+        text = format!("admin_token = {token:?}\n{text}");
     }
     let config = Config::from_toml(&text, Path::new("test.toml")).expect("the test config is valid");
     let clock = Arc::new(ManualClock::new(options.clock_start));

@@ -7,6 +7,7 @@ mod browser;
 mod helpers;
 mod stripe_fake;
 
+mod admin;
 mod api_bad_input;
 mod api_dev_pay;
 mod api_idempotency;

@@ -36,7 +36,7 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
     samples
 }
 
-async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
+pub async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
     let response = app.api.client.get(app.url("/metrics")).send().await.expect("metrics answered");
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
@@ -44,7 +44,7 @@ async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
     parse(&response.text().await.expect("text"))
 }
 
-fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
+pub fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
     samples.get(series).copied().unwrap_or(0.0)
 }
 

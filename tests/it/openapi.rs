@@ -22,6 +22,9 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/v1/reservations/{id}"),
     ("POST", "/v1/reservations/{id}/cancel"),
     ("POST", "/v1/webhooks/stripe"),
+    ("PUT", "/v1/admin/venues/{venue}"),
+    ("GET", "/v1/admin/venues/{venue}/windows/{start}/reservations"),
+    ("POST", "/v1/admin/reservations/{id}/release"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
@@ -178,10 +181,11 @@ async fn the_error_schema_matches_real_errors() {
 
 /// What the real server answers for `(method, template)` with example path params.
 async fn call(app: &TestApp, method: &str, template: &str, id: &str) -> (StatusCode, Value) {
-    let path = template.replace("{venue}", VENUE).replace("{id}", id);
+    let start = crate::helpers::rfc3339(app.window(1));
+    let path = template.replace("{venue}", VENUE).replace("{id}", id).replace("{start}", &start);
     let method = Method::from_bytes(method.as_bytes()).expect("a method");
     let mut request = app.client.request(method.clone(), app.url(&path));
-    if method == Method::POST {
+    if method == Method::POST || method == Method::PUT {
         request = request.header("Content-Type", "application/json").body("{}");
     }
     let response = request.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
@@ -254,7 +258,8 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// Every `curl` command of the README as `(method, path template)`: the path after the
-/// host without its query, `$ID` as `{id}`, and a concrete venue id as `{venue}`.
+/// host without its query, `$ID` as `{id}`, a concrete venue id as `{venue}` and a
+/// window start as `{start}`.
 fn readme_curls() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
     let mut commands = Vec::new();
@@ -294,8 +299,11 @@ fn readme_curls() -> Vec<(String, String)> {
             if segments[i] == "$ID" {
                 segments[i] = "{id}".into();
             }
-            if i >= 2 && segments[i - 2] == "v1" && segments[i - 1] == "venues" {
+            if i >= 2 && ["v1", "admin"].contains(&segments[i - 2].as_str()) && segments[i - 1] == "venues" {
                 segments[i] = "{venue}".into();
+            }
+            if i >= 1 && segments[i - 1] == "windows" && i + 1 < segments.len() {
+                segments[i] = "{start}".into();
             }
         }
         commands.push((method.to_uppercase(), segments.join("/")));

@@ -57,6 +57,12 @@ fn a_full_stripe_flow_logs_no_secret() {
             .await
             .expect("answered");
         assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+        // The admin token on the wire, right and wrong: neither may reach the logs.
+        let release = api.url(&format!("/v1/admin/reservations/{}/release", r.id));
+        let paid = api.client.post(&release).bearer_auth(ADMIN_TOKEN).send().await.expect("answered");
+        assert_eq!(paid.status(), StatusCode::CONFLICT, "a paid reservation cannot be released");
+        let wrong = api.client.post(&release).bearer_auth(format!("{ADMIN_TOKEN}-x")).send().await.expect("answered");
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
         let deadline = Instant::now() + StdDuration::from_secs(15);
         loop {
             let body: serde_json::Value = api.get_reservation(&r.id).await.json().await.unwrap();

@@ -56,7 +56,7 @@ fn last_seq(app: &TestApp) -> u64 {
 /// The reservation a window event is about (`None` for `WindowOpened`).
 fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
     match event {
-        WindowEvent::WindowOpened { .. } => None,
+        WindowEvent::WindowOpened { .. } | WindowEvent::CapacityChanged { .. } => None,
         WindowEvent::HoldPlaced { reservation_id, .. }
         | WindowEvent::HoldConfirmed { reservation_id, .. }
         | WindowEvent::HoldCancelled { reservation_id, .. }
@@ -64,7 +64,8 @@ fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
         | WindowEvent::RefundOwed { reservation_id, .. }
         | WindowEvent::CheckoutOpened { reservation_id, .. }
         | WindowEvent::CheckoutClosed { reservation_id, .. }
-        | WindowEvent::RefundIssued { reservation_id, .. } => Some(*reservation_id),
+        | WindowEvent::RefundIssued { reservation_id, .. }
+        | WindowEvent::HoldReleased { reservation_id, .. } => Some(*reservation_id),
     }
 }
 
