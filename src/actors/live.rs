@@ -17,15 +17,26 @@ use tokio::sync::mpsc;
 use crate::domain::{VenueId, WindowCounts, WindowKey};
 use crate::limits::{LIVE_REPLAY_EVENTS, LIVE_SUBSCRIBER_QUEUE, LIVE_SUBSCRIBERS_MAX};
 
-/// One durable change of a window's counts.
+/// One entry of a venue's feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveUpdate {
     /// Position in the venue's feed (1, 2, ...; per process).
     pub seq: u64,
-    pub key: WindowKey,
-    pub counts: WindowCounts,
-    /// Window events applied so far: a window's counts with a higher version are newer.
-    pub version: u64,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A durable change of one window's counts.
+    Window {
+        key: WindowKey,
+        counts: WindowCounts,
+        /// Window events applied so far: a window's counts with a higher version are newer.
+        version: u64,
+    },
+    /// The venue's schedule changed: windows nobody has touched yet have a new
+    /// capacity without any event of their own, so subscribers re-read their range.
+    Schedule,
 }
 
 /// Where a new subscriber starts.
@@ -65,10 +76,13 @@ struct Feed {
 }
 
 impl Feed {
-    /// The buffered updates after `last`, or `None` if some of them are gone.
+    /// The buffered updates after `last`, or `None` if some of them are gone (or a
+    /// schedule change is among them: then only a fresh read is complete).
     fn since(&self, last: u64) -> Option<Vec<Arc<LiveUpdate>>> {
         let oldest = self.recent.front().map_or(self.seq + 1, |u| u.seq);
-        (last <= self.seq && oldest <= last + 1).then(|| self.recent.iter().filter(|u| u.seq > last).cloned().collect())
+        let missed: Vec<_> = self.recent.iter().filter(|u| u.seq > last).cloned().collect();
+        let replayable = missed.iter().all(|u| u.change != Change::Schedule);
+        (last <= self.seq && oldest <= last + 1 && replayable).then_some(missed)
     }
 }
 
@@ -140,12 +154,23 @@ impl LiveHub {
         hub.subscribers -= removed;
     }
 
-    /// Records a durable change and offers it to every subscriber without waiting.
+    /// Records a durable change of a window and offers it to every subscriber.
     pub fn publish(&self, key: &WindowKey, counts: WindowCounts, version: u64) {
+        self.offer(&key.venue_id, Change::Window { key: key.clone(), counts, version });
+    }
+
+    /// Tells the venue's subscribers that its schedule changed (once it is durable).
+    pub fn publish_schedule(&self, venue: &VenueId) {
+        self.offer(venue, Change::Schedule);
+    }
+
+    /// Appends to the venue's feed and offers the entry to every subscriber without
+    /// waiting.
+    fn offer(&self, venue: &VenueId, change: Change) {
         let mut hub = self.lock();
-        let feed = hub.feeds.entry(key.venue_id.clone()).or_default();
+        let feed = hub.feeds.entry(venue.clone()).or_default();
         feed.seq += 1;
-        let update = Arc::new(LiveUpdate { seq: feed.seq, key: key.clone(), counts, version });
+        let update = Arc::new(LiveUpdate { seq: feed.seq, change });
         if feed.recent.len() == LIVE_REPLAY_EVENTS {
             feed.recent.pop_front();
         }
@@ -154,7 +179,7 @@ impl LiveHub {
         feed.subscribers.retain(|(id, sender)| match sender.try_send(update.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::info!(venue = %key.venue_id, subscriber = id, "dropping a live subscriber that fell behind");
+                tracing::info!(%venue, subscriber = id, "dropping a live subscriber that fell behind");
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -202,6 +227,14 @@ mod tests {
         }
         let too_old = hub.subscribe(&venue, Some(&hub.event_id(1))).expect("room");
         assert!(matches!(too_old.start, Start::Snapshot { .. }), "update 2 fell out of the buffer");
+        let recent = hub.lock().feeds[&venue].seq;
+        assert!(matches!(
+            hub.subscribe(&venue, Some(&hub.event_id(recent - 1))).expect("room").start,
+            Start::Replay(_)
+        ));
+        hub.publish_schedule(&venue);
+        let after_schedule = hub.subscribe(&venue, Some(&hub.event_id(recent - 1))).expect("room");
+        assert!(matches!(after_schedule.start, Start::Snapshot { .. }), "a schedule change is not replayed");
     }
 
     #[test]

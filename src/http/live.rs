@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use actix_web::http::StatusCode;
@@ -21,7 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::live::{LiveHub, LiveUpdate, Start, Subscription};
+use crate::actors::Booking;
+use crate::actors::live::{Change, LiveHub, LiveUpdate, Start, Subscription};
 use crate::domain::{WindowCounts, WindowKey, window_start_of};
 use crate::limits::{LIVE_DEFAULT_WINDOWS, LIVE_KEEPALIVE_SECS, LIVE_RETRY_MS, WINDOW_SECS};
 
@@ -78,20 +80,55 @@ fn frame(id: &str, window: &LiveWindowJson) -> String {
     format!("id: {id}\nevent: window\ndata: {data}\n\n")
 }
 
-/// Which updates a stream passes on: windows in range, newer than what it already sent.
+/// Which window counts a stream passes on: in range, newer than what it already sent.
 struct Filter {
     first: DateTime<Utc>,
     to: DateTime<Utc>,
-    /// Versions sent in the initial state; an update queued before the state was read
-    /// may be older than it and is skipped.
+    /// Versions sent in the last full read; an update queued before that read may be
+    /// older than it and is skipped.
     sent: HashMap<DateTime<Utc>, u64>,
 }
 
 impl Filter {
-    fn passes(&self, update: &LiveUpdate) -> bool {
-        let start = update.key.start;
-        let newer = self.sent.get(&start).is_none_or(|sent| update.version > *sent);
-        start >= self.first && start < self.to && newer
+    fn passes(&self, key: &WindowKey, version: u64) -> bool {
+        let newer = self.sent.get(&key.start).is_none_or(|sent| version > *sent);
+        key.start >= self.first && key.start < self.to && newer
+    }
+}
+
+/// What a running stream owns; dropping it (the client went away) unsubscribes.
+struct Stream {
+    subscription: Subscription,
+    filter: Filter,
+    hub: LiveHub,
+    booking: Arc<Booking>,
+    venue: String,
+    from: DateTime<Utc>,
+}
+
+impl Stream {
+    /// The frame of a feed entry for this stream, if it passes: a window's counts, or
+    /// after a schedule change the whole range read afresh. `Err`: the read failed.
+    async fn render(&mut self, update: &LiveUpdate) -> Result<Option<String>, ApiError> {
+        let id = self.hub.event_id(update.seq);
+        match &update.change {
+            Change::Window { key, counts, version } if self.filter.passes(key, *version) => {
+                Ok(Some(frame(&id, &LiveWindowJson::new(key, counts, *version))))
+            }
+            Change::Window { .. } => Ok(None),
+            Change::Schedule => self.read_all(&id).await.map(Some),
+        }
+    }
+
+    /// Frames of every window in range as they are now, all with the event id `id`.
+    async fn read_all(&mut self, id: &str) -> Result<String, ApiError> {
+        let venue = self.booking.venue(&self.venue)?;
+        let mut frames = String::new();
+        for (key, counts, version) in self.booking.live_snapshot(&venue, self.from, self.filter.to).await? {
+            frames += &frame(id, &LiveWindowJson::new(&key, &counts, version));
+            self.filter.sent.insert(key.start, version);
+        }
+        Ok(frames)
     }
 }
 
@@ -137,39 +174,25 @@ async fn stream(
         error.retry_after_secs = Some(crate::limits::RETRY_AFTER_SECS);
         error
     })?;
-    let mut filter = Filter { first: window_start_of(from), to, sent: HashMap::new() };
+    let filter = Filter { first: window_start_of(from), to, sent: HashMap::new() };
+    let venue = venue.id.to_string();
+    let booking = state.booking.clone();
+    let mut stream = Stream { subscription, filter, hub, booking, venue, from };
     let mut first = format!("retry: {LIVE_RETRY_MS}\n\n");
-    match &subscription.start {
+    match &stream.subscription.start {
         Start::Replay(missed) => {
-            for update in missed.iter().filter(|u| filter.passes(u)) {
-                first += &frame(
-                    &hub.event_id(update.seq),
-                    &LiveWindowJson::new(&update.key, &update.counts, update.version),
-                );
+            for update in missed.clone() {
+                first += &stream.render(&update).await?.unwrap_or_default();
             }
         }
-        Start::Snapshot { seq } => {
-            let id = hub.event_id(*seq);
-            for (key, counts, version) in state.booking.live_snapshot(&venue, from, to).await? {
-                first += &frame(&id, &LiveWindowJson::new(&key, &counts, version));
-                filter.sent.insert(key.start, version);
-            }
-        }
+        Start::Snapshot { seq } => first += &stream.read_all(&stream.hub.event_id(*seq)).await?,
     }
-    tracing::debug!(venue = %venue.id, "live stream opened");
-    let body = events(Bytes::from(first), Stream { subscription, filter, hub });
+    tracing::debug!(venue = %stream.venue, "live stream opened");
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
-}
-
-/// What a running stream owns; dropping it (the client went away) unsubscribes.
-struct Stream {
-    subscription: Subscription,
-    filter: Filter,
-    hub: LiveHub,
+        .streaming(events(Bytes::from(first), stream)))
 }
 
 /// The body: `first`, then updates as they come, with keep-alives while idle.
@@ -184,12 +207,11 @@ fn events(first: Bytes, stream: Stream) -> impl futures_util::Stream<Item = Resu
             tokio::select! {
                 update = s.subscription.updates.recv() => {
                     // `None`: the hub dropped this subscriber (it fell behind); end the
-                    // stream so the client reconnects and resumes.
+                    // stream so the client reconnects and resumes. A failed re-read
+                    // ends it too: the reconnect reads again.
                     let update = update?;
-                    if s.filter.passes(&update) {
-                        let window = LiveWindowJson::new(&update.key, &update.counts, update.version);
-                        let bytes = Bytes::from(frame(&s.hub.event_id(update.seq), &window));
-                        return Some((Ok(bytes), (None, s, Instant::now() + keepalive)));
+                    if let Some(frames) = s.render(&update).await.ok()? {
+                        return Some((Ok(Bytes::from(frames)), (None, s, Instant::now() + keepalive)));
                     }
                 }
                 () = tokio::time::sleep_until(next_keepalive) => {

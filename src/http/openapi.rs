@@ -98,6 +98,7 @@ pub enum RefundReason {
         super::admin::venues::save,
         super::admin::windows::reservations,
         super::admin::reservations::release,
+        super::admin::activity::activity,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
@@ -123,6 +124,7 @@ pub enum RefundReason {
         super::admin::dto::VenueChangeJson,
         super::admin::dto::AdminReservationJson,
         super::admin::dto::WindowReservationsJson,
+        super::admin::activity::ActivityJson,
     )),
     modifiers(&OptionalReservationBody, &AdminBearer),
     tags(

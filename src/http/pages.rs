@@ -1,5 +1,6 @@
 //! The pages for people: `/` (booking), `/reservations/{id}` (status of one
-//! reservation) and their assets under `/assets/`. They are static files compiled into
+//! reservation), `/admin` (the operators' dashboard, which asks for the admin token and
+//! uses the admin API) and their assets under `/assets/`. They are static files compiled into
 //! the binary (`include_str!`: no build step, nothing fetched at run time) and use only
 //! the public API from the browser. Every page and asset is served with a strict
 //! Content-Security-Policy: scripts, styles and connections to this origin only, no
@@ -16,6 +17,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 
 const INDEX_HTML: &str = include_str!("pages/index.html");
 const STATUS_HTML: &str = include_str!("pages/status.html");
+const ADMIN_HTML: &str = include_str!("pages/admin.html");
 
 /// `(name, content type, body)` of every file under `/assets/`.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -23,11 +25,13 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("common.js", "text/javascript; charset=utf-8", include_str!("pages/common.js")),
     ("booking.js", "text/javascript; charset=utf-8", include_str!("pages/booking.js")),
     ("status.js", "text/javascript; charset=utf-8", include_str!("pages/status.js")),
+    ("admin.js", "text/javascript; charset=utf-8", include_str!("pages/admin.js")),
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(index).default_service(web::to(method_not_allowed)))
         .service(web::resource("/reservations/{id}").get(status).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/admin").get(admin).default_service(web::to(method_not_allowed)))
         .service(web::resource("/assets/{name}").get(asset).default_service(web::to(method_not_allowed)));
 }
 
@@ -50,6 +54,11 @@ async fn index() -> HttpResponse {
 /// The page is the same for every id: its script reads the reservation from the API.
 async fn status(_id: web::Path<String>) -> HttpResponse {
     serve("text/html; charset=utf-8", STATUS_HTML)
+}
+
+/// The page holds no data: everything it shows comes from the admin API with a token.
+async fn admin() -> HttpResponse {
+    serve("text/html; charset=utf-8", ADMIN_HTML)
 }
 
 async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {

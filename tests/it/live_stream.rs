@@ -182,3 +182,23 @@ async fn a_stalled_subscriber_delays_no_reservation_and_is_dropped() {
     assert_eq!(state.data["held"], reserved);
     drop(stalled);
 }
+
+#[actix_web::test]
+async fn a_schedule_change_pushes_the_new_capacity_of_windows_nobody_touched() {
+    let token = "live-stream-test-token-0123456789";
+    let app = spawn_app_with(AppOptions::capacity(5).admin_token(token)).await;
+    let (touched, untouched) = (app.window(1), app.window(2));
+    created(app.reserve_in(VENUE, touched, 1).await).await;
+    let mut stream = Sse::open(&app, untouched, None).await;
+    assert_eq!(stream.next(WITHIN).await.expect("the current state").data["capacity"], 5);
+
+    let body = serde_json::json!({"name": "Test venue bar", "timezone": "UTC", "price_minor": 500, "currency": "eur", "slots_per_hour": 8});
+    let response =
+        app.client.put(app.url(&format!("/v1/admin/venues/{VENUE}"))).bearer_auth(token).json(&body).send().await;
+    assert_eq!(response.expect("PUT venue is answered").status(), StatusCode::OK);
+    let changed = stream.next(WITHIN).await.expect("the new capacity is pushed within one second");
+    assert_eq!(
+        (changed.data["start"].as_str(), changed.data["capacity"].as_u64()),
+        (Some(rfc3339(untouched).as_str()), Some(2))
+    );
+}

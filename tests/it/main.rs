@@ -21,6 +21,7 @@ mod limits;
 mod live_stream;
 mod metrics;
 mod openapi;
+mod pages_admin;
 mod pages_booking;
 mod passivation;
 mod replay_tool;

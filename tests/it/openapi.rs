@@ -25,6 +25,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("PUT", "/v1/admin/venues/{venue}"),
     ("GET", "/v1/admin/venues/{venue}/windows/{start}/reservations"),
     ("POST", "/v1/admin/reservations/{id}/release"),
+    ("GET", "/v1/admin/venues/{venue}/activity"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
@@ -36,6 +37,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
 const HTML_PAGES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/reservations/{id}"),
+    ("GET", "/admin"),
     ("GET", "/assets/booking.js"),
     ("GET", "/dev/checkout/{id}"),
     ("POST", "/dev/checkout/{id}/pay"),
