@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{RefundReason, ReservationId, VenueId, WindowEvent, WindowKey};
+use crate::domain::{Command, RefundReason, Rejection, ReservationId, VenueId, WindowEvent, WindowKey};
 use crate::limits::ACTIVITY_PER_VENUE_MAX;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,17 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// A sold-out refusal of a hold is notable; other refusals are not.
+    pub fn of_refusal(key: &WindowKey, command: &Command, rejection: &Rejection, at: DateTime<Utc>) -> Vec<Self> {
+        match (command, rejection) {
+            (Command::PlaceHold { quantity, .. }, Rejection::SoldOut { available }) => {
+                let kind = ActivityKind::SoldOut { requested: *quantity, available: *available };
+                vec![Self { at, window_start: key.start, kind }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The notable outcomes among a decision's events.
     pub fn of_events(key: &WindowKey, events: &[WindowEvent], at: DateTime<Utc>) -> Vec<Self> {
         let kinds = events.iter().filter_map(|event| match event {
@@ -74,5 +85,55 @@ impl ActivityLog {
     pub fn recent(&self, venue: &VenueId) -> Vec<Activity> {
         let venues = self.venues.lock().expect("activity lock is never poisoned");
         venues.get(venue).map(|ring| ring.iter().rev().cloned().collect()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn refunds_and_late_payments_are_notable_other_events_are_not() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 5, 0).single().expect("valid");
+        let key = WindowKey::new(VenueId::parse("bar").expect("valid"), at - chrono::Duration::minutes(5));
+        let id = ReservationId::from_uuid(uuid::Uuid::from_u128(7));
+        let events = [
+            WindowEvent::HoldConfirmed { reservation_id: id, payment_ref: "pi".into(), confirmed_at: at, late: false },
+            WindowEvent::HoldConfirmed { reservation_id: id, payment_ref: "pi".into(), confirmed_at: at, late: true },
+            WindowEvent::RefundOwed {
+                reservation_id: id,
+                payment_intent: "pi".into(),
+                amount_minor: Some(500),
+                currency: Some("eur".into()),
+                reason: RefundReason::SoldOut,
+                owed_at: at,
+            },
+            WindowEvent::RefundIssued {
+                reservation_id: id,
+                payment_intent: "pi".into(),
+                refund_id: "re_1".into(),
+                issued_at: at,
+            },
+        ];
+        let kinds: Vec<_> = Activity::of_events(&key, &events, at).into_iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ActivityKind::LatePayment { reservation_id: id },
+                ActivityKind::RefundOwed { reservation_id: id, reason: RefundReason::SoldOut, amount_minor: Some(500) },
+                ActivityKind::RefundIssued { reservation_id: id, refund_id: "re_1".into() },
+            ]
+        );
+        let log = ActivityLog::default();
+        for n in 0..=ACTIVITY_PER_VENUE_MAX as u32 {
+            let kind = ActivityKind::SoldOut { requested: n, available: 0 };
+            log.record(&key.venue_id, Activity { at, window_start: key.start, kind });
+        }
+        let recent = log.recent(&key.venue_id);
+        assert_eq!(recent.len(), ACTIVITY_PER_VENUE_MAX, "the ring is bounded");
+        let newest = ActivityKind::SoldOut { requested: ACTIVITY_PER_VENUE_MAX as u32, available: 0 };
+        assert_eq!(recent[0].kind, newest, "newest first");
     }
 }

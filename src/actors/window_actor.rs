@@ -10,6 +10,7 @@
 //! Live counts and admin activity are published the same way: queued with their
 //! journal ticket in a [`LiveOutbox`] and released once durable.
 
+mod live;
 mod operator;
 
 use std::future::{Future, ready};
@@ -20,9 +21,9 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 
 use super::Shared;
-use super::activity::{Activity, ActivityKind};
+use super::activity::Activity;
 use super::live_outbox::LiveOutbox;
-use super::messages::{Execute, GetCounts, GetLiveCounts, GetReservation, IdempotencyTag, WindowError};
+use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
 use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
@@ -137,13 +138,7 @@ impl WindowActor {
                 if matches!(msg.command, Command::PlaceHold { .. }) {
                     self.metrics.record_reserve_attempt(Some(&rejection));
                 }
-                let refused = match (&msg.command, &rejection) {
-                    (Command::PlaceHold { quantity, .. }, Rejection::SoldOut { available }) => {
-                        let kind = ActivityKind::SoldOut { requested: *quantity, available: *available };
-                        vec![Activity { at: now, window_start: self.key.start, kind }]
-                    }
-                    _ => Vec::new(),
-                };
+                let refused = Activity::of_refusal(&self.key, &msg.command, &rejection, now);
                 let reply = self.refuse(rejection, msg.idempotency, now);
                 self.live.activity(self.last_ticket, refused);
                 return reply;
@@ -227,14 +222,6 @@ impl WindowActor {
 }
 
 impl WindowActor {
-    /// Publishes the outbox once what it waits for is durable. A spawned future, not a
-    /// wait: the actor goes on deciding meanwhile, and never waits for a subscriber.
-    fn publish_when_durable(&mut self, ctx: &mut Context<Self>) {
-        let Some(ticket) = self.live.waiting_for() else { return };
-        let durable = self.shared.journal.wait_durable(ticket);
-        ctx.spawn(durable.into_actor(self).map(|_, actor, _| actor.live.release(&actor.key, &actor.shared)));
-    }
-
     /// Stops the actor when its window can change no more by itself - ended, no live
     /// hold, nothing waiting for the journal - and nobody asked anything for a while.
     /// Its state is exactly its events, so a later message revives it unchanged.
@@ -319,20 +306,5 @@ impl Handler<GetReservation> for WindowActor {
         });
         let durable = self.barrier();
         Box::pin(async move { durable.await.and(view) })
-    }
-}
-
-impl Handler<GetLiveCounts> for WindowActor {
-    type Result = ResponseFuture<Result<(WindowCounts, u64), WindowError>>;
-
-    fn handle(&mut self, _: GetLiveCounts, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let (counts, version) = match self.state.window() {
-            Ok(window) => (window.counts_at(now), self.live.version),
-            Err(error) => return Box::pin(ready(Err(error))),
-        };
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.map(|()| (counts, version)) })
     }
 }

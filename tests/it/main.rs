@@ -8,6 +8,7 @@ mod helpers;
 mod stripe_fake;
 
 mod admin;
+mod admin_activity;
 mod api_bad_input;
 mod api_dev_pay;
 mod api_idempotency;
