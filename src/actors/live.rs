@@ -238,6 +238,17 @@ mod tests {
     }
 
     #[test]
+    fn subscribers_are_bounded_and_a_closed_stream_frees_its_slot() {
+        let hub = LiveHub::default();
+        let venue = key().venue_id;
+        let open: Vec<_> = (0..LIVE_SUBSCRIBERS_MAX).map(|_| hub.subscribe(&venue, None).expect("room")).collect();
+        assert!(hub.subscribe(&venue, None).is_err(), "one over the bound is refused");
+        drop(open);
+        assert_eq!(hub.subscribers(&venue), 0);
+        assert!(hub.subscribe(&venue, None).is_ok());
+    }
+
+    #[test]
     fn a_full_queue_drops_the_subscriber_and_frees_its_slot() {
         let hub = LiveHub::default();
         let venue = key().venue_id;

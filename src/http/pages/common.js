@@ -37,16 +37,35 @@ export function isoSeconds(ms) {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-/** Opens the live stream of `venue` for windows in [from, to); calls onWindow(data). */
-export function liveWindows(venue, from, to, onWindow, onState) {
+/** Delay before a refused stream (e.g. 503 when too many are open) is tried again. */
+const STREAM_RETRY_MS = 5000;
+
+/**
+ * Follows the counts of `venue`'s windows in [from, to): calls onWindow(data) for each
+ * window now and on every change, and onState(connected). Returns {close()}.
+ */
+export function liveWindows(venue, from, to, onWindow, onState = () => {}) {
   const query = new URLSearchParams({ from, to });
-  const source = new EventSource(`/v1/venues/${encodeURIComponent(venue)}/stream?${query}`);
-  source.addEventListener('window', (event) => onWindow(JSON.parse(event.data)));
-  if (onState) {
+  const base = `/v1/venues/${encodeURIComponent(venue)}`;
+  let source = null;
+  let retry = null;
+  let closed = false;
+  const open = () => {
+    source = new EventSource(`${base}/stream?${query}`);
+    source.addEventListener('window', (event) => onWindow(JSON.parse(event.data)));
     source.onopen = () => onState(true);
-    source.onerror = () => onState(false);
-  }
-  return source;
+    source.onerror = () => {
+      onState(false);
+      // EventSource reconnects by itself (resuming with Last-Event-ID), except after
+      // an error answer: then read the counts once and try the stream again later.
+      if (source.readyState === EventSource.CLOSED && !closed) {
+        api(`${base}/windows?${query}`).then(({ status, body }) => { if (status === 200 && !closed) body.forEach(onWindow); });
+        retry = setTimeout(open, STREAM_RETRY_MS);
+      }
+    };
+  };
+  open();
+  return { close() { closed = true; clearTimeout(retry); source.close(); } };
 }
 
 export const STATUS_TEXT = {
