@@ -14,6 +14,12 @@ use crate::domain::{Venue, Window, WindowCounts, WindowKey};
 pub type VersionedCounts = (WindowKey, WindowCounts, u64);
 
 impl Booking {
+    /// Refuses a range a snapshot of which would be refused (checked before a stream
+    /// that resumes from its replay buffer, and so reads no snapshot, is accepted).
+    pub fn check_live_range(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), BookingError> {
+        Self::window_starts(self.now(), from, to).map(drop)
+    }
+
     /// Counts and versions of the venue's windows overlapping `[from, to)`.
     pub async fn live_snapshot(
         &self,

@@ -12,7 +12,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
@@ -168,12 +167,9 @@ async fn stream(
     let from = query.from.unwrap_or_else(|| state.booking.now());
     let to = query.to.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
     let last_event_id = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok());
+    state.booking.check_live_range(from, to)?;
     let hub = state.booking.live().clone();
-    let subscription = hub.subscribe(&venue.id, last_event_id).map_err(|full| {
-        let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", full.to_string());
-        error.retry_after_secs = Some(crate::limits::RETRY_AFTER_SECS);
-        error
-    })?;
+    let subscription = hub.subscribe(&venue.id, last_event_id)?;
     let filter = Filter { first: window_start_of(from), to, sent: HashMap::new() };
     let venue = venue.id.to_string();
     let booking = state.booking.clone();

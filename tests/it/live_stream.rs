@@ -202,3 +202,26 @@ async fn a_schedule_change_pushes_the_new_capacity_of_windows_nobody_touched() {
         (Some(rfc3339(untouched).as_str()), Some(2))
     );
 }
+
+#[actix_web::test]
+async fn a_stream_with_a_bad_range_or_venue_is_refused_even_when_resuming() {
+    let app = spawn_app_with(AppOptions::capacity(5)).await;
+    let mut good = Sse::open(&app, app.window(1), None).await;
+    let resumable = good.next(WITHIN).await.expect("the current state").id;
+    let (from, to) = (rfc3339(app.window(2)), rfc3339(app.window(1)));
+    let url = app.url(&format!("/v1/venues/{VENUE}/stream?from={from}&to={to}"));
+    for last_event_id in [None, Some(resumable.as_str())] {
+        let mut request = app.client.get(&url);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        crate::helpers::assert_error(
+            request.send().await.expect("answered"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_range",
+        )
+        .await;
+    }
+    let unknown = app.client.get(app.url("/v1/venues/nowhere/stream")).send().await.expect("answered");
+    crate::helpers::assert_error(unknown, StatusCode::NOT_FOUND, "venue_not_found").await;
+}
