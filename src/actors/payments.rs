@@ -2,15 +2,16 @@
 //! reservation's window actor, which decides (confirm or owe a refund) in one place.
 
 use super::{Booking, BookingError};
-use crate::domain::{Checkout, Command, Payment, Price, ReservationId, ReservationView};
+use crate::domain::{Checkout, Command, Payment, ReservationId, ReservationView};
 
 impl Booking {
     /// Records a provider's payment; answers once the outcome (confirmation or refund
     /// owed) is durable. The same payment reported again changes nothing.
     pub async fn record_payment(&self, id: ReservationId, payment: Payment) -> Result<ReservationView, BookingError> {
+        // The price the hold was sold at: an operator may have changed it since.
+        let placed_at = self.reservation(id).await?.placed_at;
         let window = self.log().reservation_window(&id)?.ok_or(BookingError::ReservationNotFound)?;
-        let venue = self.venues().get(&window.venue_id).ok_or(BookingError::ReservationNotFound)?;
-        let price = Price { unit_minor: venue.price_minor, currency: venue.currency.clone() };
+        let price = self.venues().price_at(&window.venue_id, placed_at).ok_or(BookingError::ReservationNotFound)?;
         self.execute(id, Command::RecordPayment { reservation_id: id, payment, price }).await
     }
 

@@ -1,5 +1,7 @@
 //! The venues the service sells for: loaded from the log at start, seeded from the
-//! config file when the log does not know them yet.
+//! config file when the log does not know them yet, changed by operators (admin API).
+//! Each venue's price history is kept too, so a payment is checked against the price
+//! its hold was sold at.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -7,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
-use crate::domain::{Venue, VenueEvent, VenueId};
+use crate::domain::{Price, PriceHistory, Venue, VenueEvent, VenueId};
 use crate::store::{EventLog, Journal, JournalError, Record, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,8 @@ pub enum SeedError {
 pub struct Venues {
     /// Venues are shared, not copied: a request reads its venue several times.
     by_id: Arc<RwLock<BTreeMap<VenueId, Arc<Venue>>>>,
+    /// Every price each venue had: a payment is checked against its hold's price.
+    prices: Arc<RwLock<BTreeMap<VenueId, PriceHistory>>>,
     /// Serialises operator changes (record, serve, reschedule windows), so that the
     /// windows always end up with the schedule of the venue's latest logged form.
     changes: Arc<tokio::sync::Mutex<()>>,
@@ -50,8 +54,12 @@ impl Venues {
         clock: &dyn Clock,
         configured: &[Venue],
     ) -> Result<Self, SeedError> {
-        let mut by_id: BTreeMap<VenueId, Arc<Venue>> =
-            log.venues()?.into_iter().map(|v| (v.id.clone(), Arc::new(v))).collect();
+        let mut by_id: BTreeMap<VenueId, Arc<Venue>> = BTreeMap::new();
+        let mut prices: BTreeMap<VenueId, PriceHistory> = BTreeMap::new();
+        for (recorded_at, venue) in log.venue_history()? {
+            prices.entry(venue.id.clone()).or_default().record(recorded_at, Price::of(&venue));
+            by_id.insert(venue.id.clone(), Arc::new(venue));
+        }
         let mut records = Vec::new();
         for venue in configured {
             match by_id.get(&venue.id) {
@@ -60,7 +68,9 @@ impl Venues {
                 }
                 Some(_) => {}
                 None => {
-                    records.push((clock.now(), Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
+                    let now = clock.now();
+                    records.push((now, Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
+                    prices.entry(venue.id.clone()).or_default().record(now, Price::of(venue));
                     by_id.insert(venue.id.clone(), Arc::new(venue.clone()));
                 }
             }
@@ -69,7 +79,14 @@ impl Venues {
             tracing::info!(count = records.len(), "seeding venues from the config");
             journal.append(records).1.await?;
         }
-        Ok(Self { by_id: Arc::new(RwLock::new(by_id)), changes: Arc::default() })
+        let (by_id, prices) = (Arc::new(RwLock::new(by_id)), Arc::new(RwLock::new(prices)));
+        Ok(Self { by_id, prices, changes: Arc::default() })
+    }
+
+    /// The venue's price when `at` (a hold's placement) happened.
+    pub fn price_at(&self, id: &VenueId, at: DateTime<Utc>) -> Option<Price> {
+        let prices = self.prices.read().expect("prices lock is never poisoned");
+        prices.get(id).and_then(|history| history.at(at)).cloned()
     }
 
     /// Waits for the right to change venues; hold the guard until the change is done.
@@ -94,6 +111,8 @@ impl Venues {
         };
         let event = VenueEvent::VenueChanged { venue: venue.clone(), by: by.to_owned() };
         journal.append(vec![(now, Record::Venue(event))]).1.await?;
+        let mut prices = self.prices.write().expect("prices lock is never poisoned");
+        prices.entry(venue.id.clone()).or_default().record(now, Price::of(&venue));
         let mut by_id = self.by_id.write().expect("venues lock is never poisoned");
         by_id.insert(venue.id.clone(), Arc::new(venue));
         Ok(saved)

@@ -27,7 +27,7 @@ pub use command::Command;
 pub use event::{VenueEvent, WindowEvent};
 pub use ids::{IdError, ReservationId, VenueId, WindowKey};
 pub use operator::Operator;
-pub use payment::{Payment, Price, RefundReason};
+pub use payment::{Payment, Price, PriceHistory, RefundReason};
 pub use rejection::Rejection;
 pub use reservation::{Refund, Reservation, ReservationStatus, ReservationView};
 pub use schedule::{HourOverride, Schedule, ScheduleError, is_window_aligned, window_start_of, window_starts_covering};

@@ -25,6 +25,36 @@ pub struct Price {
     pub currency: String,
 }
 
+impl Price {
+    pub fn of(venue: &super::Venue) -> Self {
+        Self { unit_minor: venue.price_minor, currency: venue.currency.clone() }
+    }
+}
+
+/// The prices a venue had and since when, so that a payment is checked against the
+/// price its hold was sold at, not one an operator set later.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceHistory {
+    /// Ordered by time; each price holds until the next.
+    since: Vec<(DateTime<Utc>, Price)>,
+}
+
+impl PriceHistory {
+    /// Records that `price` applies from `at` on (no entry if it is already the price).
+    pub fn record(&mut self, at: DateTime<Utc>, price: Price) {
+        assert!(self.since.last().is_none_or(|(last, _)| *last <= at), "prices are recorded in time order");
+        if self.since.last().is_none_or(|(_, current)| *current != price) {
+            self.since.push((at, price));
+        }
+    }
+
+    /// The price in force at `at`; before the first record, the first price.
+    pub fn at(&self, at: DateTime<Utc>) -> Option<&Price> {
+        let in_force = self.since.iter().rev().find(|(since, _)| *since <= at);
+        in_force.or(self.since.first()).map(|(_, price)| price)
+    }
+}
+
 /// Why a payment is refunded. (Discriminants index per-reason tables.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefundReason {

@@ -150,16 +150,25 @@ impl EventLog {
     /// Every registered venue, in its latest registered form.
     pub fn venues(&self) -> Result<Vec<Venue>, StoreError> {
         let mut venues: Vec<Venue> = Vec::new();
-        for seq in self.seqs_under(&[keys::VENUE]) {
-            let seq = seq?;
-            let Some((_, Record::Venue(event))) = self.read(seq)? else {
-                return Err(StoreError::DanglingIndex { seq });
-            };
-            let venue = event.venue().clone();
+        for (_, venue) in self.venue_history()? {
             venues.retain(|v| v.id != venue.id);
             venues.push(venue);
         }
         Ok(venues)
+    }
+
+    /// Every definition every venue ever had, with when it was recorded: grouped by
+    /// venue, oldest first within a venue. Venue events are few, so this is cheap.
+    pub fn venue_history(&self) -> Result<Vec<(DateTime<Utc>, Venue)>, StoreError> {
+        let mut history = Vec::new();
+        for seq in self.seqs_under(&[keys::VENUE]) {
+            let seq = seq?;
+            let Some((recorded_at, Record::Venue(event))) = self.read(seq)? else {
+                return Err(StoreError::DanglingIndex { seq });
+            };
+            history.push((recorded_at, event.venue().clone()));
+        }
+        Ok(history)
     }
 
     /// The window a reservation belongs to, if the reservation exists.

@@ -289,3 +289,29 @@ async fn a_hold_is_released_by_hand_and_listed_with_its_window() {
     assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "window_not_aligned").await;
     assert_replay_clean(&app);
 }
+
+#[actix_web::test]
+async fn a_payment_is_checked_against_the_price_its_hold_was_sold_at() {
+    let stripe = wiremock::MockServer::start().await;
+    let venue = crate::helpers::VenueSpec::new(VENUE, 8).extra_toml(&crate::stripe_fake::stripe_toml(&stripe));
+    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }.admin_token(TOKEN)).await;
+    let window = app.window(1);
+    let before = created(app.reserve_in(VENUE, window, 1).await).await;
+    assert_eq!(before.amount_minor, 500);
+    app.advance(chrono::Duration::seconds(1));
+    let response = put_venue(&app, VENUE, &venue_body("Test venue bar", 8, 900), "ana").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.advance(chrono::Duration::seconds(1));
+    let after = created(app.reserve_in(VENUE, window, 1).await).await;
+    assert_eq!(after.amount_minor, 900);
+
+    let now = app.now().timestamp();
+    let old_price =
+        crate::stripe_fake::event("evt_old", "checkout.session.completed", &before.id, "pi_old", "paid", 500);
+    assert_eq!(crate::stripe_fake::post_signed(&app.api, &old_price, now).await.status(), StatusCode::OK);
+    assert_eq!(app.reservation(&before.id).await.status, "confirmed", "paid the price it was sold at");
+    let stale =
+        crate::stripe_fake::event("evt_stale", "checkout.session.completed", &after.id, "pi_stale", "paid", 500);
+    assert_eq!(crate::stripe_fake::post_signed(&app.api, &stale, now).await.status(), StatusCode::OK);
+    assert_eq!(app.reservation(&after.id).await.status, "refund_owed", "the old price is not the new hold's price");
+}
