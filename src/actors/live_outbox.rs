@@ -24,6 +24,8 @@ pub struct LiveOutbox {
     announced: Option<WindowCounts>,
     /// Window events applied so far (recovered and new): orders a window's counts.
     pub version: u64,
+    /// A wait for the journal is under way (see `WindowActor::publish_when_durable`).
+    waiting: bool,
 }
 
 impl LiveOutbox {
@@ -39,13 +41,23 @@ impl LiveOutbox {
         self.pending.extend(activity.into_iter().map(|a| (ticket, Pending::Activity(a))));
     }
 
-    /// The ticket the newest queued item waits for, if any: once it is durable, all are.
-    pub fn waiting_for(&self) -> Option<u64> {
-        self.pending.back().map(|(ticket, _)| *ticket)
+    /// True while something waits to be published.
+    pub fn is_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
-    /// Publishes every queued item whose ticket is durable, oldest first.
+    /// The ticket to wait for before the next release (the newest queued item's: once
+    /// it is durable, all are), unless a wait is already under way or nothing waits.
+    pub fn start_waiting(&mut self) -> Option<u64> {
+        let ticket = self.pending.back().map(|(ticket, _)| *ticket).filter(|_| !self.waiting)?;
+        self.waiting = true;
+        Some(ticket)
+    }
+
+    /// Publishes every queued item whose ticket is durable, oldest first, and ends the
+    /// wait under way.
     pub fn release(&mut self, key: &WindowKey, shared: &Shared) {
+        self.waiting = false;
         while let Some((ticket, _)) = self.pending.front() {
             if !shared.journal.is_durable(*ticket) {
                 break;

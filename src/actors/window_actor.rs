@@ -241,7 +241,7 @@ impl WindowActor {
             State::Recovering => false,
         };
         let idle = self.last_activity.elapsed() >= self.shared.actor_idle;
-        let published = self.live.waiting_for().is_none();
+        let published = !self.live.is_pending();
         if finished && idle && published && self.shared.journal.is_durable(self.last_ticket) {
             tracing::debug!(window = %self.key, "passivating finished window");
             ctx.stop();

@@ -44,8 +44,8 @@ function follow() {
 }
 
 function onWindow(w) {
-  if (Date.parse(w.end) <= Date.now() || w.capacity === 0) return; // ended or closed
   const known = state.windows.has(w.start);
+  if (Date.parse(w.end) <= Date.now() || (w.capacity === 0 && !known)) return; // ended, or closed from the start
   state.windows.set(w.start, w);
   if (!known) addChip(w);
   renderChip(w);
@@ -68,7 +68,7 @@ function addChip(w) {
 function renderChip(w) {
   const input = document.getElementById(`w-${Date.parse(w.start)}`);
   const label = input.nextElementSibling;
-  label.querySelector('.left').textContent = w.available === 0 ? 'sold out' : `${w.available} left`;
+  label.querySelector('.left').textContent = w.capacity === 0 ? 'closed' : (w.available === 0 ? 'sold out' : `${w.available} left`);
   // A sold-out window cannot be picked, unless it is the one already picked.
   input.disabled = w.available === 0 && !input.checked;
 }
