@@ -33,6 +33,10 @@ pub const ACTORS_LIVE: &str = "qskip_window_actors_live";
 pub const WINDOWS_OVERCOMMITTED: &str = "qskip_windows_overcommitted";
 pub const HOLDS_RELEASED: &str = "qskip_holds_released_total";
 pub const CAPACITY_CHANGES: &str = "qskip_capacity_changes_total";
+pub const WEBHOOK_EVENTS: &str = "qskip_webhook_events_total";
+pub const REFUND_ATTEMPTS_FAILED: &str = "qskip_refund_attempts_failed_total";
+pub const REFUNDS_PENDING: &str = "qskip_refunds_pending";
+pub const REFUND_OLDEST_PENDING: &str = "qskip_refund_oldest_pending_seconds";
 
 const SECONDS_BUCKETS: &[f64] =
     &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0];
@@ -75,6 +79,16 @@ fn describe() {
     describe_gauge!(WINDOWS_OVERCOMMITTED, "Live windows with more committed than capacity (after a capacity cut)");
     describe_counter!(HOLDS_RELEASED, "Holds released by hand by an operator (admin API)");
     describe_counter!(CAPACITY_CHANGES, "Window capacity changes made by an operator (admin API)");
+    describe_counter!(
+        WEBHOOK_EVENTS,
+        "Stripe webhook events processed, by outcome (unknown_reservation, rejection codes = payments rejected)"
+    );
+    describe_counter!(
+        REFUND_ATTEMPTS_FAILED,
+        "Refund attempts that failed at Stripe or in recording (retried with backoff)"
+    );
+    describe_gauge!(REFUNDS_PENDING, "Refunds owed and not issued yet, at the last refund worker pass");
+    describe_gauge!(REFUND_OLDEST_PENDING, "Age of the oldest refund still owed (0 when none): alert when it grows");
 }
 
 /// One window's counters, registered once when its actor starts: on the hot path a
@@ -186,6 +200,25 @@ pub fn record_webhook_lag(created_unix: i64, now: DateTime<Utc>) {
 pub fn record_journal_flush(records: usize, took: Duration) {
     histogram!(JOURNAL_BATCH_RECORDS).record(records as f64);
     histogram!(JOURNAL_FLUSH).record(took.as_secs_f64());
+}
+
+/// `outcome` comes from a fixed set (statuses, rejection codes, `ignored`, ...), so the
+/// label stays bounded.
+pub fn record_webhook_event(outcome: &'static str) {
+    counter!(WEBHOOK_EVENTS, "outcome" => outcome).increment(1);
+}
+
+pub fn record_refund_attempt_failed(venue: &str) {
+    counter!(REFUND_ATTEMPTS_FAILED, "venue" => venue.to_owned()).increment(1);
+}
+
+/// Refunds still owed per venue (every venue named, so a venue that drained reads 0)
+/// and the age of the oldest.
+pub fn set_refunds_pending<'a>(pending: impl IntoIterator<Item = (&'a str, usize)>, oldest_secs: f64) {
+    for (venue, count) in pending {
+        gauge!(REFUNDS_PENDING, "venue" => venue.to_owned()).set(count as f64);
+    }
+    gauge!(REFUND_OLDEST_PENDING).set(oldest_secs);
 }
 
 pub fn record_mailbox_timeout() {

@@ -85,6 +85,8 @@ async fn receive(
     }
 }
 
-fn received(outcome: &str) -> HttpResponse {
+/// A 2xx answer: the event is done with (Stripe stops retrying), so it is counted.
+fn received(outcome: &'static str) -> HttpResponse {
+    crate::telemetry::record_webhook_event(outcome);
     HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome }))
 }

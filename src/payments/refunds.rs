@@ -53,6 +53,7 @@ impl RefundWorker {
                 return 0;
             }
         };
+        self.report_pending(&owed);
         let mut issued = 0;
         for debt in owed {
             let key = (debt.reservation_id, debt.payment_intent.clone());
@@ -65,6 +66,7 @@ impl RefundWorker {
                     issued += 1;
                 }
                 Err(error) => {
+                    crate::telemetry::record_refund_attempt_failed(debt.window.venue_id.as_str());
                     let (attempts, delay) = self.backoff.failed(key);
                     tracing::warn!(reservation = %debt.reservation_id, payment_intent = %debt.payment_intent,
                         attempts, ?delay, %error, "refund not issued yet; will retry");
@@ -72,6 +74,17 @@ impl RefundWorker {
             }
         }
         issued
+    }
+
+    /// Publishes how many refunds each venue still owes and how old the oldest is: a
+    /// debt is never dropped, so a refund Stripe keeps refusing shows here.
+    fn report_pending(&self, owed: &[OwedRefund]) {
+        let venues = self.booking.venues().all();
+        let per_venue =
+            venues.iter().map(|v| (v.id.as_str(), owed.iter().filter(|d| d.window.venue_id == v.id).count()));
+        let oldest = owed.iter().map(|d| d.owed_at).min();
+        let age_secs = oldest.map_or(0.0, |at| (self.booking.now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+        crate::telemetry::set_refunds_pending(per_venue, age_secs);
     }
 
     /// Issues (or finds) the refund for one debt and records it with the window actor.

@@ -34,6 +34,7 @@ pub struct OwedRefund {
     pub window: WindowKey,
     pub reservation_id: ReservationId,
     pub payment_intent: String,
+    pub owed_at: DateTime<Utc>,
 }
 
 /// An open event log. Cheap to clone; every clone shares one sled database.
@@ -199,8 +200,11 @@ impl EventLog {
             let (_, seq) = entry?;
             let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
             match self.read(seq)? {
-                Some((_, Record::Window(window, WindowEvent::RefundOwed { reservation_id, payment_intent, .. }))) => {
-                    owed.push(OwedRefund { window, reservation_id, payment_intent });
+                Some((
+                    _,
+                    Record::Window(window, WindowEvent::RefundOwed { reservation_id, payment_intent, owed_at, .. }),
+                )) => {
+                    owed.push(OwedRefund { window, reservation_id, payment_intent, owed_at });
                 }
                 _ => return Err(StoreError::DanglingIndex { seq }),
             }

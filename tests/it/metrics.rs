@@ -98,3 +98,60 @@ async fn every_response_carries_its_own_request_id() {
     assert_ne!(a, b);
     assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
 }
+
+/// A second payment for a confirmed reservation is owed back; Stripe refuses the refund
+/// three times (the client's own tries of one attempt), then accepts. The failed attempts, the pending gauge (1, then 0) and the
+/// webhook outcomes show it.
+#[actix_web::test]
+async fn refund_failures_pending_refunds_and_webhook_outcomes_are_counted() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use crate::stripe_fake::{event, mount_empty_refund_list, post_signed, refund_object, stripe_toml};
+
+    let server = MockServer::start().await;
+    mount_empty_refund_list(&server, "pi_twice").await;
+    let refused = ResponseTemplate::new(500).set_body_json(serde_json::json!({ "error": { "type": "api_error" } }));
+    Mock::given(method("POST")).and(path("/v1/refunds")).respond_with(refused).up_to_n_times(3).mount(&server).await;
+    let accepted = ResponseTemplate::new(200).set_body_json(refund_object("re_twice", "pi_twice"));
+    Mock::given(method("POST")).and(path("/v1/refunds")).respond_with(accepted).mount(&server).await;
+    let venue_id = format!("refunds-{}", random_u64() % 1_000_000);
+    let venue = VenueSpec::new(&venue_id, 8).extra_toml(&stripe_toml(&server));
+    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await;
+    let (v, outcome) = (venue_id.as_str(), |o: &str| format!("qskip_webhook_events_total{{outcome=\"{o}\"}}"));
+    let before = scrape(&app).await;
+
+    let r = created(app.reserve_in(v, app.window(1), 1).await).await;
+    let now = app.now().timestamp();
+    for (id, intent) in [("evt_first", "pi_first"), ("evt_twice", "pi_twice")] {
+        let body = event(id, "checkout.session.completed", &r.id, intent, "paid", 500);
+        assert_eq!(post_signed(&app.api, &body, now).await.status(), 200);
+    }
+    let stranger = event("evt_stranger", "checkout.session.completed", "not-a-reservation", "pi_x", "paid", 500);
+    assert_eq!(post_signed(&app.api, &stranger, now).await.status(), 200);
+    let pending = format!("qskip_refunds_pending{{venue=\"{v}\"}}");
+    let mut saw_pending = false;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let body: serde_json::Value = app.get_reservation(&r.id).await.json().await.unwrap();
+        saw_pending |= value(&scrape(&app).await, &pending) == 1.0;
+        if body["refunds"][0]["refund_id"] == "re_twice" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the refund was never issued: {body}");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(saw_pending, "the owed refund was never shown as pending");
+    // The worker publishes the gauge at the start of each pass: wait for the next one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while value(&scrape(&app).await, &pending) != 0.0 {
+        assert!(std::time::Instant::now() < deadline, "the pending gauge never fell back to 0");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let after = scrape(&app).await;
+    let failed = format!("qskip_refund_attempts_failed_total{{venue=\"{v}\"}}");
+    assert!(value(&after, &failed) >= 1.0, "failed refund attempts not counted");
+    // Other tests deliver webhooks too (the recorder is global): at least ours moved.
+    assert!(value(&after, &outcome("confirmed")) >= value(&before, &outcome("confirmed")) + 2.0);
+    assert!(value(&after, &outcome("unknown_reservation")) > value(&before, &outcome("unknown_reservation")));
+}
