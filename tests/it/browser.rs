@@ -91,6 +91,8 @@ impl Driver {
             "--disable-component-update",
             "--disable-sync",
             "--disable-dev-shm-usage",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
             "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             window,
         ];
@@ -113,7 +115,12 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         // The whole process group: chromedriver and the browsers it started.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
+        // (chromedriver leads its own group: it was started with `process_group(0)`.)
+        let group = i32::try_from(self.child.id()).ok().and_then(rustix::process::Pid::from_raw);
+        let killed = group.map(|pid| rustix::process::kill_process_group(pid, rustix::process::Signal::KILL));
+        if !matches!(killed, Some(Ok(()))) {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
