@@ -1,6 +1,7 @@
 //! The booking and status pages in headless Chromium (see `browser`): a customer
 //! reserves, pays on the dev checkout page and sees `confirmed`; two customers race
-//! for the last slot and exactly one gets it while the other sees it sold out.
+//! for the last slot and exactly one gets it while the other sees it sold out; the
+//! status page follows a hold to `expired` without a reload.
 
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
@@ -101,6 +102,24 @@ async fn two_customers_race_for_the_last_slot_and_exactly_one_gets_it() {
         for browser in [ana, ben] {
             browser.client.clone().close().await.expect("the session closes");
         }
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn the_status_page_follows_a_hold_to_expired_without_a_reload() {
+    bounded(async {
+        let app = spawn_app_with(AppOptions::capacity(2).hold_ttl_secs(2).system_clock()).await;
+        let driver = Driver::start();
+        let browser = driver.browser(Size::Phone).await;
+        let hold = crate::helpers::created(app.reserve_in(VENUE, app.window(1), 1).await).await;
+        browser.goto(&app.url(&format!("/reservations/{}", hold.id))).await.expect("the status page loads");
+        browser.until_text("#status", |t| t.starts_with("Held")).await;
+        assert!(browser.find(fantoccini::Locator::Css("#actions:not([hidden]) #pay")).await.is_ok(), "Pay is offered");
+        browser.until_text("#status", |t| t == "Expired").await;
+        assert!(browser.find(fantoccini::Locator::Css("#actions[hidden]")).await.is_ok(), "nothing to pay any more");
+        assert_eq!(app.reservation(&hold.id).await.status, "expired");
+        browser.client.clone().close().await.expect("the session closes");
     })
     .await;
 }
