@@ -12,6 +12,7 @@ pub mod booking;
 pub mod client_holds;
 pub mod messages;
 pub mod payments;
+mod recovered;
 pub mod registry;
 pub mod venues;
 pub mod window_actor;

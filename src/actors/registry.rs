@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use actix::{Actor, Addr, Arbiter};
 
 use super::{Shared, WindowActor};
-use crate::domain::WindowKey;
+use crate::domain::{Window, WindowKey};
 use crate::limits::ACTORS_LIVE_MAX;
 
 pub struct Registry {
@@ -56,6 +56,24 @@ impl Registry {
         });
         live.insert(key.clone(), addr.clone());
         Some(addr)
+    }
+
+    /// Starts the actor of a window whose state was recovered at start-up; `false` when
+    /// `ACTORS_LIVE_MAX` actors are alive (it then recovers from its events on demand).
+    pub fn start_with_state(&self, window: Window) -> bool {
+        let mut live = self.live.lock().expect("registry lock is never poisoned: no panics under it");
+        if live.len() >= ACTORS_LIVE_MAX {
+            return false;
+        }
+        let arbiter = {
+            let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
+            assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
+            arbiters[arbiter_index(window.key(), arbiters.len())].handle()
+        };
+        let (key, shared) = (window.key().clone(), self.shared.clone());
+        let addr = WindowActor::start_in_arbiter(&arbiter, move |_| WindowActor::with_state(window, shared));
+        live.insert(key, addr);
+        true
     }
 
     /// The live actor of `key`, if one is running.

@@ -9,28 +9,13 @@ mod report;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-
 pub use report::{Report, ViolationReport, WindowReport};
 
 use crate::domain::{Venue, VenueEvent, VenueId, Window, WindowKey};
 use crate::store::{EventLog, Record, StoreError};
 
 /// Which windows to report on (the whole log is always read and checked).
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub venue: Option<VenueId>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
-impl Filter {
-    pub fn matches(&self, key: &WindowKey) -> bool {
-        self.venue.as_ref().is_none_or(|v| *v == key.venue_id)
-            && self.from.is_none_or(|from| key.end() > from)
-            && self.to.is_none_or(|to| key.start < to)
-    }
-}
+pub use crate::domain::WindowFilter as Filter;
 
 /// Rebuilds all state from `log`. `on_progress(done, total)` is called now and then.
 pub fn replay(log: &EventLog, filter: &Filter, mut on_progress: impl FnMut(u64, u64)) -> Result<Report, StoreError> {
