@@ -21,6 +21,7 @@ mod openapi;
 mod passivation;
 mod replay_tool;
 mod secrets_in_logs;
+mod snapshot_fixtures;
 mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;
