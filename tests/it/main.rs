@@ -22,6 +22,8 @@ mod passivation;
 mod replay_tool;
 mod secrets_in_logs;
 mod snapshot_fixtures;
+mod snapshot_history;
+mod snapshot_recovery;
 mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;

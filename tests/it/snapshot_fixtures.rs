@@ -176,8 +176,7 @@ fn bless_if_asked() {
 
 fn fixture(name: &str) -> Vec<u8> {
     bless_if_asked();
-    std::fs::read(v1_dir().join(name))
-        .unwrap_or_else(|e| panic!("snapshots/v1/{name}: {e} (bless with {BLESS_ENV}=1)"))
+    std::fs::read(v1_dir().join(name)).unwrap_or_else(|e| panic!("snapshots/v1/{name}: {e} (bless with {BLESS_ENV}=1)"))
 }
 
 #[test]
