@@ -16,6 +16,7 @@ mod domain_dst;
 mod domain_props;
 mod event_fixtures;
 mod limits;
+mod live_state;
 mod metrics;
 mod openapi;
 mod passivation;
