@@ -25,6 +25,7 @@ mod secrets_in_logs;
 mod snapshot_fixtures;
 mod snapshot_history;
 mod snapshot_recovery;
+mod snapshot_restart;
 mod stripe_checkout;
 mod stripe_client;
 mod stripe_signature;
