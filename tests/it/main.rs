@@ -17,6 +17,7 @@ mod domain_props;
 mod event_fixtures;
 mod limits;
 mod live_state;
+mod log_integrity;
 mod metrics;
 mod openapi;
 mod passivation;
