@@ -81,7 +81,7 @@ impl SnapshotDir {
                 found.push((seq, path));
             }
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         Ok(found)
     }
 
