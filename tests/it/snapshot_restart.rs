@@ -101,6 +101,26 @@ async fn start_up_from_a_snapshot_keeps_every_acknowledged_reservation() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
     assert_eq!(report["snapshot"]["matches"], true, "{report}");
     assert_eq!(report["snapshot"]["seq"], report["records"], "the last snapshot covers the whole log");
+    // Snapshots lost: `--rebuild-snapshots` writes one from the log, equal to the service's.
+    let newest = SnapshotDir::of_data_dir(&home.data_dir).list().expect("list")[0].1.clone();
+    let by_service = std::fs::read(&newest).expect("read the shutdown snapshot");
+    std::fs::remove_dir_all(SnapshotDir::of_data_dir(&home.data_dir).path()).expect("remove snapshots");
+    let rebuilt = Command::new(env!("CARGO_BIN_EXE_qskip"))
+        .args(["replay", "--rebuild-snapshots", "--data-dir"])
+        .arg(&home.data_dir)
+        .output()
+        .expect("run qskip replay --rebuild-snapshots");
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let by_replay = std::fs::read(&newest).expect("the rebuilt snapshot has the same name");
+    let state = |bytes: &[u8]| {
+        let mut state = qskip::store::snapshot::convert::from_wire(
+            qskip::store::snapshot::codec::decode(bytes).expect("a good snapshot"),
+        )
+        .expect("valid");
+        state.taken_at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        state
+    };
+    assert_eq!(state(&by_replay), state(&by_service), "same state, whoever wrote it");
     let binary = home.start();
     let log = plain(&binary.stderr());
     assert!(log.contains("records=0"), "nothing left to fold: {log}");
