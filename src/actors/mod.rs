@@ -7,6 +7,8 @@
 //! - [`booking`]: the facade adapters call: validates requests, resolves windows,
 //!   handles `Idempotency-Key`, and talks to window actors with timeouts.
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log.
+//! - `recovered`: starting recovered windows' actors with their state, and the state
+//!   digest over every window's actor.
 
 pub mod booking;
 pub mod client_holds;

@@ -15,12 +15,14 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 
 use super::Shared;
-use super::messages::{Execute, GetCounts, GetReservation, GetState, IdempotencyTag, WindowError};
-use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
+use super::messages::{Execute, IdempotencyTag, WindowError};
+use crate::domain::{Command, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
+
+mod reads;
 
 /// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
 const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
@@ -270,46 +272,5 @@ impl Handler<Execute> for WindowActor {
         let reply = self.execute(msg, now);
         self.rearm_expiry_timer(ctx);
         reply
-    }
-}
-
-impl Handler<GetCounts> for WindowActor {
-    type Result = ResponseFuture<Result<WindowCounts, WindowError>>;
-
-    fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let counts = match self.state.window() {
-            Ok(window) => window.counts_at(now),
-            Err(error) => return Box::pin(ready(Err(error))),
-        };
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.map(|()| counts) })
-    }
-}
-
-impl Handler<GetReservation> for WindowActor {
-    type Result = ResponseFuture<Result<ReservationView, WindowError>>;
-
-    fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let view = self.state.window().and_then(|window| {
-            let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
-            Ok(ReservationView::of(window.key(), reservation, now))
-        });
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.and(view) })
-    }
-}
-
-impl Handler<GetState> for WindowActor {
-    type Result = ResponseFuture<Result<Box<Window>, WindowError>>;
-
-    fn handle(&mut self, _: GetState, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let state = self.state.window().map(|window| Box::new(window.clone()));
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.and(state) })
     }
 }
