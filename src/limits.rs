@@ -108,3 +108,17 @@ pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Largest encoded record the log accepts, in bytes.
 pub const RECORD_BYTES_MAX: usize = 64 * 1024;
+
+/// Default number of log records between two snapshots (config `snapshot_every_events`).
+/// Start-up folds at most about this many records on top of the newest snapshot.
+pub const SNAPSHOT_EVERY_EVENTS_DEFAULT: u64 = 10_000;
+
+/// How often the snapshotter checks whether a snapshot is due, in milliseconds.
+pub const SNAPSHOT_POLL_INTERVAL_MS: u64 = 1_000;
+
+/// How many snapshots are kept: if the newest is unreadable, the one before it still
+/// saves a full replay.
+pub const SNAPSHOTS_KEPT: usize = 2;
+
+/// Largest snapshot file start-up will read, in bytes.
+pub const SNAPSHOT_BYTES_MAX: usize = 1024 * 1024 * 1024;

@@ -10,12 +10,15 @@
 //!   releasing holds by hand.
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log,
 //!   and changed by operators.
+//! - `recovered`: starting recovered windows' actors with their state, and the state
+//!   digest over every window's actor.
 
 pub mod admin;
 pub mod booking;
 pub mod client_holds;
 pub mod messages;
 pub mod payments;
+mod recovered;
 pub mod registry;
 pub mod venues;
 pub mod window_actor;
