@@ -16,6 +16,7 @@ use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::{self, AppState};
 use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
+use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
 use tracing_actix_web::TracingLogger;
@@ -28,6 +29,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     booking: Arc<Booking>,
     journal: Journal,
+    snapshotter: Snapshotter,
     fatal: watch::Receiver<Option<JournalError>>,
 }
 
@@ -60,25 +62,30 @@ fn bound_send_buffer(connection: &dyn std::any::Any, _: &mut actix_web::dev::Ext
 }
 
 impl Application {
-    /// Opens storage, recovers venues and binds the listener; nothing is served until
-    /// [`Application::run_until_stopped`].
+    /// Opens storage, recovers state (newest good snapshot + log tail), then binds the
+    /// listener: no request, `/readyz` included, is answered before recovery is done.
+    /// Nothing is served until [`Application::run_until_stopped`].
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         crate::telemetry::prometheus();
         let log = EventLog::open(&config.data_dir)?;
+        let snapshots = SnapshotDir::of_data_dir(&config.data_dir);
+        let recovered = recover_at_startup(&log, &snapshots, clock.now())?;
         let (fatal_tx, fatal) = watch::channel(None);
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
         let (live, activity) = Default::default();
-        let shared = Shared { log, journal: journal.clone(), clock, actor_idle, live, activity };
+        let shared =
+            Shared { log: log.clone(), journal: journal.clone(), clock: clock.clone(), actor_idle, live, activity };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let limits = &config.limits;
         let client_holds = limits.enabled.then(|| ClientHolds::new(limits.active_hold_slots_per_client));
         let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days, client_holds));
-        let resumed = booking.resume_live_windows()?;
-        tracing::info!(windows = resumed, "resumed windows that may hold live holds");
+        let resumed = booking.start_recovered(recovered.state.windows.values().cloned());
+        tracing::info!(windows = resumed, "started the actors of recovered live windows");
+        let snapshotter = Snapshotter::start(log, snapshots, clock, config.snapshot_every_events, recovered.state)?;
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
@@ -112,7 +119,7 @@ impl Application {
         .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
         .listen(listener)?
         .run();
-        Ok(Self { addr, server, booking, journal, fatal })
+        Ok(Self { addr, server, booking, journal, snapshotter, fatal })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -126,7 +133,7 @@ impl Application {
     /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
     /// the error is returned so the process exits non-zero).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, journal, mut fatal, booking, .. } = self;
+        let Self { server, journal, mut fatal, booking, snapshotter, .. } = self;
         let handle = server.handle();
         let result = tokio::select! {
             served = server => served.context("HTTP server failed"),
@@ -138,6 +145,9 @@ impl Application {
         };
         booking.registry().shutdown();
         journal.shutdown();
+        // A graceful stop leaves a snapshot of everything, so the next start folds
+        // nothing; after a journal failure the log is not trusted to be complete.
+        snapshotter.stop(result.is_ok());
         result
     }
 }

@@ -14,7 +14,7 @@ use crate::domain::{HourOverride, Schedule, Venue, VenueId};
 use crate::limits::{
     ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, ADMIN_TOKEN_LEN_MAX, ADMIN_TOKEN_LEN_MIN,
     HOLD_TTL_SECS_DEFAULT, RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX,
-    VENUES_MAX,
+    SNAPSHOT_EVERY_EVENTS_DEFAULT, VENUES_MAX,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +136,7 @@ struct ConfigFile {
     admin_token: Option<Secret>,
     sales_horizon_days: Option<u32>,
     actor_idle_secs: Option<u64>,
+    snapshot_every_events: Option<u64>,
     #[serde(default)]
     payments: PaymentsConfig,
     #[serde(default)]
@@ -155,6 +156,8 @@ pub struct Config {
     pub sales_horizon_days: u32,
     /// Idle seconds after which the actor of a finished window stops.
     pub actor_idle_secs: u64,
+    /// Log records between two snapshots (at least 1).
+    pub snapshot_every_events: u64,
     pub payments: PaymentsConfig,
     pub limits: LimitsConfig,
     pub venues: Vec<Venue>,
@@ -222,6 +225,7 @@ impl Config {
             admin_token: file.admin_token,
             sales_horizon_days,
             actor_idle_secs: file.actor_idle_secs.unwrap_or(ACTOR_IDLE_SECS_DEFAULT).max(1),
+            snapshot_every_events: file.snapshot_every_events.unwrap_or(SNAPSHOT_EVERY_EVENTS_DEFAULT).max(1),
             payments: file.payments,
             limits: file.limits,
             venues,

@@ -139,3 +139,16 @@ pub const ACTIVITY_PER_VENUE_MAX: usize = 200;
 /// up to 4 MiB per socket, which a client that stops reading a live stream would pin
 /// (times `LIVE_SUBSCRIBERS_MAX`); bounded, such a client falls behind soon and is dropped.
 pub const SOCKET_SEND_BUFFER_BYTES: usize = 128 * 1024;
+/// Default number of log records between two snapshots (config `snapshot_every_events`).
+/// Start-up folds at most about this many records on top of the newest snapshot.
+pub const SNAPSHOT_EVERY_EVENTS_DEFAULT: u64 = 10_000;
+
+/// How often the snapshotter checks whether a snapshot is due, in milliseconds.
+pub const SNAPSHOT_POLL_INTERVAL_MS: u64 = 1_000;
+
+/// How many snapshots are kept: if the newest is unreadable, the one before it still
+/// saves a full replay.
+pub const SNAPSHOTS_KEPT: usize = 2;
+
+/// Largest snapshot file start-up will read, in bytes.
+pub const SNAPSHOT_BYTES_MAX: usize = 1024 * 1024 * 1024;

@@ -7,12 +7,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use qskip::app::Application;
 use qskip::clock::SystemClock;
 use qskip::config::Config;
 use qskip::domain::VenueId;
 use qskip::replay::Filter;
 use qskip::store::EventLog;
+use qskip::store::snapshot::SnapshotDir;
 
 #[derive(Parser)]
 #[command(name = "qskip", version, about = "Sells queue skips per 15-minute window and never oversells")]
@@ -25,7 +27,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP service (the default when no subcommand is given).
     Serve(ServeArgs),
-    /// Rebuild every window from the log, check the invariants, print a report.
+    /// Rebuild every window from the log, check the invariants, compare with the newest
+    /// snapshot, print a report with a state digest.
     /// Exits 0 when clean, 2 when a violation was found.
     Replay(ReplayArgs),
     /// Dump the log as JSON lines (debugging, export).
@@ -49,6 +52,10 @@ struct ReplayArgs {
     /// Report only windows starting before this time (RFC 3339).
     #[arg(long)]
     to: Option<chrono::DateTime<chrono::Utc>>,
+    /// After a clean replay, write a fresh snapshot of the whole log into
+    /// `<data-dir>/snapshots/` (the newest two are kept).
+    #[arg(long)]
+    rebuild_snapshots: bool,
 }
 
 #[derive(clap::Args)]
@@ -118,20 +125,32 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let log = open_existing(&args.data_dir)?;
     let venue = args.venue.as_deref().map(VenueId::parse).transpose()?;
     let filter = Filter { venue, from: args.from, to: args.to };
-    let show_progress = std::io::stderr().is_terminal() && !args.json;
-    let report = qskip::replay::replay(&log, &filter, |done, total| {
-        if show_progress && total > 0 {
-            eprint!("\rreplaying: {done}/{total} records ({}%)", done * 100 / total);
-        }
+    let snapshots = SnapshotDir::of_data_dir(&args.data_dir);
+    let progress = match std::io::stderr().is_terminal() {
+        true => ProgressBar::new(0),
+        false => ProgressBar::hidden(),
+    };
+    let style =
+        ProgressStyle::with_template("replaying {bar:40} {pos}/{len} records ({percent}%, {per_sec}, eta {eta})")
+            .expect("the progress template is valid");
+    progress.set_style(style);
+    let report = qskip::replay::replay(&log, &snapshots, &filter, |done, total| {
+        progress.set_length(total);
+        progress.set_position(done);
     })?;
-    if show_progress {
-        eprintln!();
-    }
+    progress.finish_and_clear();
     match args.json {
         true => println!("{}", serde_json::to_string_pretty(&report)?),
         false => print!("{}", report.table()),
     }
-    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    if !report.is_clean() {
+        return Ok(ExitCode::from(2));
+    }
+    if args.rebuild_snapshots {
+        let path = qskip::replay::rebuild_snapshot(&log, &snapshots, chrono::Utc::now())?;
+        eprintln!("wrote snapshot {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {

@@ -18,10 +18,7 @@ use crate::domain::{
     Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, Window, WindowCounts,
     WindowKey, resolve_window_start,
 };
-use crate::limits::{
-    ACTOR_REPLY_TIMEOUT_MS, HOLD_TTL_SECS_MAX, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOW_SECS,
-    WINDOWS_PER_QUERY_MAX,
-};
+use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
 use crate::store::{IdempotentOutcome, StoreError};
 use crate::telemetry;
 
@@ -43,6 +40,8 @@ pub enum BookingError {
     Busy,
     #[error("{0}")]
     Unavailable(String),
+    #[error("window {window} refuses service: its log is corrupt at position {seq} ({reason})")]
+    WindowCorrupt { window: String, seq: u64, reason: String },
     #[error("invalid range: {0}")]
     BadRange(String),
     #[error("this client already holds {max} unpaid slots; pay or cancel a hold first")]
@@ -65,6 +64,7 @@ impl From<WindowError> for BookingError {
             WindowError::Rejected(Rejection::UnknownReservation) => Self::ReservationNotFound,
             WindowError::Rejected(rejection) => Self::Rejected(rejection),
             WindowError::Unavailable(reason) => Self::Unavailable(reason),
+            WindowError::Corrupt { window, seq, reason } => Self::WindowCorrupt { window, seq, reason },
         }
     }
 }
@@ -87,9 +87,9 @@ where
 }
 
 pub struct Booking {
-    shared: Shared,
-    registry: Registry,
-    venues: Venues,
+    pub(super) shared: Shared,
+    pub(super) registry: Registry,
+    pub(super) venues: Venues,
     sales_horizon_days: u32,
     /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
     keys_in_flight: Arc<Mutex<HashSet<String>>>,
@@ -165,22 +165,6 @@ impl Booking {
     pub(super) fn actor(&self, venue: &Venue, start: DateTime<Utc>) -> Result<Addr<WindowActor>, BookingError> {
         let key = WindowKey::new(venue.id.clone(), start);
         self.registry.window(&key, &self.venues).ok_or(BookingError::Busy)
-    }
-
-    /// Starts the actors of windows that may still hold live holds, so their expiry
-    /// timers run again after a restart (correctness never needs them; promptness
-    /// does). Returns how many were started.
-    pub fn resume_live_windows(&self) -> Result<usize, BookingError> {
-        let oldest = chrono::Duration::seconds(i64::from(HOLD_TTL_SECS_MAX) + WINDOW_SECS);
-        let since = self.shared.clock.now() - oldest;
-        let mut started = 0;
-        for venue in self.venues.all() {
-            for start in self.shared.log.window_starts_since(&venue.id, since)? {
-                self.actor(&venue, start)?;
-                started += 1;
-            }
-        }
-        Ok(started)
     }
 
     /// Places a hold; with an idempotency key, a retry gets the first answer.

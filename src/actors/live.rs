@@ -10,6 +10,7 @@
 //! `epoch`, so an id from before a restart is recognised as unknown, not misread.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -31,7 +32,7 @@ pub enum Change {
     Window {
         key: WindowKey,
         counts: WindowCounts,
-        /// Window events applied so far: a window's counts with a higher version are newer.
+        /// From [`LiveHub::next_version`]: of two counts of one window, the higher is newer.
         version: u64,
     },
     /// The venue's schedule changed: windows nobody has touched yet have a new
@@ -98,17 +99,27 @@ struct Hub {
 pub struct LiveHub {
     inner: Arc<Mutex<Hub>>,
     epoch: u32,
+    /// Source of versions: one increasing counter for the process, so a window's
+    /// counts are ordered even across its actors (passivated, revived, or started from
+    /// a snapshot), which know nothing of each other's changes.
+    versions: Arc<AtomicU64>,
 }
 
 impl Default for LiveHub {
     fn default() -> Self {
-        Self { inner: Arc::default(), epoch: rand::random() }
+        Self { inner: Arc::default(), epoch: rand::random(), versions: Arc::default() }
     }
 }
 
 impl LiveHub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Hub> {
         self.inner.lock().expect("live hub lock is never poisoned: no panics under it")
+    }
+
+    /// A version higher than every one handed out before (never 0: a window without
+    /// an actor is read at version 0).
+    pub fn next_version(&self) -> u64 {
+        self.versions.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// The `id:` of the update numbered `seq` (`<epoch>-<seq>`).

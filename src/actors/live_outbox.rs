@@ -22,13 +22,18 @@ pub struct LiveOutbox {
     pending: VecDeque<(u64, Pending)>,
     /// Counts last queued: an unchanged window publishes nothing.
     announced: Option<WindowCounts>,
-    /// Window events applied so far (recovered and new): orders a window's counts.
+    /// The hub's version of the latest change (or of the actor's start): orders two
+    /// counts of one window, also across a passivated actor and its successor.
     pub version: u64,
     /// A wait for the journal is under way (see `WindowActor::publish_when_durable`).
     waiting: bool,
 }
 
 impl LiveOutbox {
+    pub fn starting_at(version: u64) -> Self {
+        Self { version, ..Self::default() }
+    }
+
     /// Queues the window's counts after `ticket`, if they changed since the last ones.
     pub fn counts(&mut self, ticket: u64, counts: WindowCounts) {
         if self.announced != Some(counts) {

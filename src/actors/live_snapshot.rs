@@ -10,7 +10,8 @@ use super::messages::GetLiveCounts;
 use super::{Booking, BookingError};
 use crate::domain::{Venue, Window, WindowCounts, WindowKey};
 
-/// One window's counts and version (events applied; 0 for a window with none).
+/// One window's counts and version (see `LiveHub::next_version`; 0 for a window
+/// without an actor).
 pub type VersionedCounts = (WindowKey, WindowCounts, u64);
 
 impl Booking {

@@ -2,7 +2,9 @@
 
 use actix::Message;
 
-use crate::domain::{Command, Rejection, ReservationId, ReservationView, ReserveRequest, VenueId, WindowCounts};
+use crate::domain::{
+    Command, Rejection, ReservationId, ReservationView, ReserveRequest, VenueId, Window, WindowCounts,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WindowError {
@@ -11,6 +13,10 @@ pub enum WindowError {
     /// The window cannot serve: its log failed to load or the journal failed.
     #[error("window unavailable: {0}")]
     Unavailable(String),
+    /// A record of the window's log is unreadable or illegal: the window refuses
+    /// service rather than answer from a state that is not its log's.
+    #[error("window {window} is corrupt at log position {seq}: {reason}")]
+    Corrupt { window: String, seq: u64, reason: String },
 }
 
 /// The `Idempotency-Key` of a create request, recorded with its answer.
@@ -53,6 +59,10 @@ pub struct Reschedule {
 #[rtype(result = "Result<(WindowCounts, Vec<ReservationView>), WindowError>")]
 pub struct ListReservations;
 
+/// The window's whole state (for the state digest), once everything in it is durable.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Box<Window>, WindowError>")]
+pub struct GetState;
 /// Counts like [`GetCounts`], with the window's version (events applied so far), so a
 /// live stream can tell which of two counts of one window is newer.
 #[derive(Debug, Message)]

@@ -10,6 +10,8 @@
 //!   releasing holds by hand.
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log,
 //!   and changed by operators.
+//! - `recovered`: starting recovered windows' actors with their state, and the state
+//!   digest over every window's actor.
 //! - [`live`]: the live hub window actors publish durable counts to (SSE streams);
 //!   [`live_outbox`] holds them in the actor until durable; [`activity`] keeps recent
 //!   refusals, late payments and refunds per venue for the admin dashboard.
@@ -23,6 +25,7 @@ pub mod live_outbox;
 pub mod live_snapshot;
 pub mod messages;
 pub mod payments;
+mod recovered;
 pub mod registry;
 pub mod venues;
 pub mod window_actor;

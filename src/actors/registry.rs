@@ -14,7 +14,7 @@ use actix::{Actor, Addr, Arbiter};
 use chrono::{DateTime, Utc};
 
 use super::{Shared, Venues, WindowActor};
-use crate::domain::{VenueId, WindowKey};
+use crate::domain::{VenueId, Window, WindowKey};
 use crate::limits::ACTORS_LIVE_MAX;
 
 pub struct Registry {
@@ -63,6 +63,24 @@ impl Registry {
         });
         live.insert(key.clone(), addr.clone());
         Some(addr)
+    }
+
+    /// Starts the actor of a window whose state was recovered at start-up; `false` when
+    /// `ACTORS_LIVE_MAX` actors are alive (it then recovers from its events on demand).
+    pub fn start_with_state(&self, window: Window) -> bool {
+        let mut live = self.live.lock().expect("registry lock is never poisoned: no panics under it");
+        if live.len() >= ACTORS_LIVE_MAX {
+            return false;
+        }
+        let arbiter = {
+            let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
+            assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
+            arbiters[arbiter_index(window.key(), arbiters.len())].handle()
+        };
+        let (key, shared) = (window.key().clone(), self.shared.clone());
+        let addr = WindowActor::start_in_arbiter(&arbiter, move |_| WindowActor::with_state(window, shared));
+        live.insert(key, addr);
+        true
     }
 
     /// The live actor of `key`, if one is running.

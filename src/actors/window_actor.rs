@@ -23,11 +23,14 @@ use chrono::{DateTime, Utc};
 use super::Shared;
 use super::activity::Activity;
 use super::live_outbox::LiveOutbox;
-use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
-use crate::domain::{Command, Rejection, ReservationView, Window, WindowCounts, WindowEvent, WindowKey};
+use super::messages::{Execute, IdempotencyTag, WindowError};
+use crate::domain::{Command, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
-use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record};
+use crate::store::snapshot::state::fold_window;
+use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
+
+mod reads;
 
 /// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
 const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
@@ -36,14 +39,14 @@ enum State {
     Recovering,
     Ready(Box<Window>),
     /// The window's log could not be loaded; it refuses service rather than guess.
-    Failed(String),
+    Failed(WindowError),
 }
 
 impl State {
     fn window(&mut self) -> Result<&mut Window, WindowError> {
         match self {
             State::Ready(window) => Ok(window),
-            State::Failed(reason) => Err(WindowError::Unavailable(reason.clone())),
+            State::Failed(error) => Err(error.clone()),
             State::Recovering => unreachable!("ctx.wait holds messages back until recovery ends"),
         }
     }
@@ -73,6 +76,7 @@ fn unavailable(error: JournalError) -> WindowError {
 impl WindowActor {
     pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
         let (last_activity, metrics) = (Instant::now(), WindowMetrics::new(&key));
+        let live = LiveOutbox::starting_at(shared.live.next_version());
         Self {
             metrics,
             key,
@@ -82,30 +86,42 @@ impl WindowActor {
             last_ticket: 0,
             expiry_timer: None,
             last_activity,
-            live: LiveOutbox::default(),
+            live,
         }
     }
 
-    /// Folds the window's own events on the blocking pool (sled reads block).
+    /// An actor that starts with its state already recovered (from a snapshot and the
+    /// log tail at start-up) instead of reading its own events.
+    pub fn with_state(window: Window, shared: Shared) -> Self {
+        let capacity = window.capacity();
+        let mut actor = Self::new(window.key().clone(), capacity, shared);
+        actor.state = State::Ready(Box::new(window));
+        actor
+    }
+
+    /// Folds the window's own events on the blocking pool (sled reads block), checking
+    /// each: an unreadable or illegal record makes the window refuse service.
     fn recover(&mut self, ctx: &mut Context<Self>) {
         let (log, key, capacity) = (self.shared.log.clone(), self.key.clone(), self.scheduled_capacity);
-        let load = tokio::task::spawn_blocking(move || -> Result<(Window, u64), String> {
-            let events = log.window_events(&key).map_err(|e| e.to_string())?;
-            let mut window = Window::unopened(key, capacity);
-            events.iter().for_each(|event| window.apply(event));
-            Ok((window, events.len() as u64))
+        let load = tokio::task::spawn_blocking(move || -> Result<Window, WindowError> {
+            let corrupt = |seq, reason| WindowError::Corrupt { window: key.to_string(), seq, reason };
+            let events = log.window_events_through(&key, u64::MAX).map_err(|e| match e {
+                StoreError::Corrupt { seq, source } => corrupt(seq, source.to_string()),
+                other => WindowError::Unavailable(other.to_string()),
+            })?;
+            if events.is_empty() {
+                return Ok(Window::unopened(key, capacity));
+            }
+            fold_window(&key, events).map_err(|(seq, reason)| corrupt(seq, reason))
         });
         ctx.wait(load.into_actor(self).map(|loaded, actor, ctx| {
             actor.state = match loaded {
-                Ok(Ok((window, version))) => {
-                    actor.live.version = version;
-                    State::Ready(Box::new(window))
-                }
-                Ok(Err(reason)) => State::Failed(reason),
-                Err(panic) => State::Failed(format!("window log is inconsistent: {panic}")),
+                Ok(Ok(window)) => State::Ready(Box::new(window)),
+                Ok(Err(error)) => State::Failed(error),
+                Err(panic) => State::Failed(WindowError::Unavailable(format!("window recovery failed: {panic}"))),
             };
-            if let State::Failed(reason) = &actor.state {
-                tracing::error!(window = %actor.key, %reason, "window refuses service");
+            if let State::Failed(error) = &actor.state {
+                tracing::error!(window = %actor.key, %error, "window refuses service");
             }
             actor.rearm_expiry_timer(ctx);
         }));
@@ -155,7 +171,9 @@ impl WindowActor {
         self.metrics.record_events(&events);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
         self.metrics.set_overcommitted(counts.overcommitted);
-        self.live.version += events.len() as u64;
+        if !events.is_empty() {
+            self.live.version = self.shared.live.next_version();
+        }
         if matches!(msg.command, Command::PlaceHold { .. }) {
             self.metrics.record_reserve_attempt(None);
         }
@@ -258,7 +276,10 @@ impl Actor for WindowActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(ACTOR_MAILBOX_CAPACITY);
-        self.recover(ctx);
+        match self.state {
+            State::Recovering => self.recover(ctx),
+            _ => self.rearm_expiry_timer(ctx),
+        }
         ctx.run_interval(self.shared.actor_idle, Self::passivate_if_idle);
     }
 }
@@ -276,35 +297,5 @@ impl Handler<Execute> for WindowActor {
         self.rearm_expiry_timer(ctx);
         self.publish_when_durable(ctx);
         reply
-    }
-}
-
-impl Handler<GetCounts> for WindowActor {
-    type Result = ResponseFuture<Result<WindowCounts, WindowError>>;
-
-    fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let counts = match self.state.window() {
-            Ok(window) => window.counts_at(now),
-            Err(error) => return Box::pin(ready(Err(error))),
-        };
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.map(|()| counts) })
-    }
-}
-
-impl Handler<GetReservation> for WindowActor {
-    type Result = ResponseFuture<Result<ReservationView, WindowError>>;
-
-    fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let view = self.state.window().and_then(|window| {
-            let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
-            Ok(ReservationView::of(window.key(), reservation, now))
-        });
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.and(view) })
     }
 }

@@ -12,6 +12,7 @@ use crate::actors::live::HubFull;
 use crate::domain::Rejection;
 use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
+use crate::store::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -96,6 +97,11 @@ impl From<BookingError> for ApiError {
             BookingError::Unavailable(_) => {
                 tracing::error!(%message, "answering 503");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_later()
+            }
+            BookingError::WindowCorrupt { .. } | BookingError::Store(StoreError::Corrupt { .. }) => {
+                tracing::error!(%message, "answering 503 window_corrupt");
+                // No Retry-After: a retry cannot help until an operator repairs the log.
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "window_corrupt", message)
             }
             BookingError::TooManyActiveHolds { .. } => {
                 let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_active_holds", message);

@@ -54,7 +54,7 @@ pub struct LiveWindowJson {
     pub available: u32,
     /// More slots are taken than the window has (its capacity was lowered under them).
     pub overcommitted: bool,
-    /// Window events applied so far: of two events for one window, the higher is newer.
+    /// Orders the counts of one window within a stream: of two, the higher is newer.
     pub version: u64,
 }
 

@@ -67,7 +67,7 @@ pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<Rese
                                       `invalid_email`, `idempotency_key_reused`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, `too_many_active_holds`", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
-        (status = 503, description = "`busy` (outcome unknown), `unavailable`, `storage_error`, \
+        (status = 503, description = "`busy` (outcome unknown), `unavailable`, `storage_error`, `window_corrupt`, \
                                       `payment_provider_unavailable` (nothing held)", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
@@ -112,7 +112,7 @@ async fn create(
     responses(
         (status = 200, description = "The reservation", body = ReservationJson),
         (status = 404, description = "`reservation_not_found` (also for a malformed id)", body = ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`", body = ErrorBody,
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
@@ -133,7 +133,7 @@ async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpR
         (status = 404, description = "`reservation_not_found`", body = ErrorBody),
         (status = 409, description = "`already_confirmed`, `hold_expired`, `reservation_cancelled`, \
                                       `reservation_refunded`", body = ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`", body = ErrorBody,
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]

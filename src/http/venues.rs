@@ -55,7 +55,7 @@ async fn show(state: web::Data<AppState>, venue: web::Path<String>) -> Result<Ht
         (status = 400, description = "`invalid_query` (bad timestamp, unknown parameter)", body = ErrorBody),
         (status = 404, description = "`venue_not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_range` (`to` not after `from`, too far from now, over 672 windows)", body = ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`, with `Retry-After`", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error` (with `Retry-After`), `window_corrupt` (without)", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
 async fn windows(

@@ -39,7 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                                       `unknown_reservation` or a rejection code", body = super::openapi::WebhookReceipt),
         (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = super::openapi::ErrorBody),
         (status = 413, description = "`payload_too_large` (over 256 KiB)", body = super::openapi::ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`: Stripe retries", body = super::openapi::ErrorBody,
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`: Stripe retries", body = super::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]

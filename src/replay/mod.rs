@@ -6,71 +6,127 @@
 //! skipped, so one bad record does not hide the rest of the history.
 
 mod report;
+mod snapshot_check;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 pub use report::{Report, ViolationReport, WindowReport};
+pub use snapshot_check::SnapshotCheck;
 
 use crate::domain::{Venue, VenueId, Window, WindowKey};
+use crate::store::snapshot::{SnapshotDir, SnapshotState, state_digest};
 use crate::store::{EventLog, Record, StoreError};
 
 /// Which windows to report on (the whole log is always read and checked).
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub venue: Option<VenueId>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
-impl Filter {
-    pub fn matches(&self, key: &WindowKey) -> bool {
-        self.venue.as_ref().is_none_or(|v| *v == key.venue_id)
-            && self.from.is_none_or(|from| key.end() > from)
-            && self.to.is_none_or(|to| key.start < to)
-    }
-}
+pub use crate::domain::WindowFilter as Filter;
 
 /// Rebuilds all state from `log`. `on_progress(done, total)` is called now and then.
-pub fn replay(log: &EventLog, filter: &Filter, mut on_progress: impl FnMut(u64, u64)) -> Result<Report, StoreError> {
+/// The newest readable snapshot in `snapshots` is compared with the state at its
+/// position.
+pub fn replay(
+    log: &EventLog,
+    snapshots: &SnapshotDir,
+    filter: &Filter,
+    mut on_progress: impl FnMut(u64, u64),
+) -> Result<Report, StoreError> {
     let total = log.last_seq()?;
-    let mut venues: BTreeMap<VenueId, Venue> = BTreeMap::new();
-    let mut windows: BTreeMap<WindowKey, Window> = BTreeMap::new();
-    let mut violations = Vec::new();
+    let (snapshot, unreadable) = snapshot_check::newest_readable(snapshots);
+    let mut check = None;
+    let mut state = Replayed::default();
     let mut records = 0;
     for (index, entry) in log.iter().enumerate() {
-        if index % 10_000 == 0 {
+        if index % PROGRESS_EVERY == 0 {
             on_progress(index as u64, total);
         }
         records += 1;
-        let (seq, _, record) = match entry {
-            Ok(entry) => entry,
+        let seq = match &entry {
+            Ok((seq, _, _)) | Err(StoreError::Corrupt { seq, .. }) => *seq,
+            Err(_) => 0,
+        };
+        if let Some((path, saved)) = snapshot.as_ref().filter(|(_, s)| check.is_none() && seq > s.last_seq) {
+            check = Some(state.check(path, saved));
+        }
+        state.fold(log, entry)?;
+    }
+    if let Some((path, saved)) = snapshot.as_ref().filter(|_| check.is_none()) {
+        check = Some(state.check(path, saved));
+    }
+    on_progress(total, total);
+    let shown: Vec<&Window> = state.windows.values().filter(|w| filter.matches(w.key())).collect();
+    let digest = state_digest(shown.iter().copied());
+    let windows = shown.into_iter().map(WindowReport::of).collect();
+    let venues = state.venues.len();
+    let violations = state.violations;
+    Ok(Report { records, venues, windows, violations, digest, snapshot: check, unreadable_snapshots: unreadable })
+}
+
+/// Records between two progress reports.
+const PROGRESS_EVERY: usize = 10_000;
+
+/// Replay's state: every window (settled or not), venues, and what went wrong.
+#[derive(Default)]
+struct Replayed {
+    venues: BTreeMap<VenueId, Venue>,
+    windows: BTreeMap<WindowKey, Window>,
+    violations: Vec<ViolationReport>,
+    /// Windows with a violation: their replayed state skips the offending event.
+    damaged: BTreeSet<WindowKey>,
+}
+
+impl Replayed {
+    fn fold(
+        &mut self,
+        log: &EventLog,
+        entry: Result<(u64, DateTime<Utc>, Record), StoreError>,
+    ) -> Result<(), StoreError> {
+        let (seq, record) = match entry {
+            Ok((seq, _, record)) => (seq, record),
             Err(StoreError::Corrupt { seq, source }) => {
-                violations.push(ViolationReport { seq, window: None, message: format!("unreadable record: {source}") });
-                continue;
+                // The record is unreadable, but its W index key names its window.
+                let window = log.window_of_seq(seq)?;
+                self.damaged.extend(window.clone());
+                let message = format!("unreadable record: {source}");
+                self.violations.push(ViolationReport { seq, window: window.map(|w| w.to_string()), message });
+                return Ok(());
             }
             Err(other) => return Err(other),
         };
         match record {
-            Record::Venue(event) => drop(venues.insert(event.venue().id.clone(), event.venue().clone())),
+            Record::Venue(event) => drop(self.venues.insert(event.venue().id.clone(), event.venue().clone())),
             Record::Window(key, event) => {
-                let window = windows.entry(key.clone()).or_insert_with(|| Window::unopened(key.clone(), 0));
+                let window = self.windows.entry(key.clone()).or_insert_with(|| Window::unopened(key.clone(), 0));
                 match window.audit(&event) {
                     Ok(()) => window.apply(&event),
-                    Err(violation) => violations.push(ViolationReport {
-                        seq,
-                        window: Some(key.to_string()),
-                        message: violation.to_string(),
-                    }),
+                    Err(violation) => {
+                        let (window, message) = (Some(key.to_string()), violation.to_string());
+                        self.violations.push(ViolationReport { seq, window, message });
+                        self.damaged.insert(key);
+                    }
                 }
             }
             Record::Idempotency(_) => {}
         }
+        Ok(())
     }
-    on_progress(total, total);
-    let windows = windows.values().filter(|w| filter.matches(w.key())).map(WindowReport::of).collect();
-    Ok(Report { records, venues: venues.len(), windows, violations })
+
+    fn check(&mut self, path: &std::path::Path, saved: &SnapshotState) -> SnapshotCheck {
+        let matches = snapshot_check::compare(saved, &self.venues, &self.windows, &self.damaged, &mut self.violations);
+        let path = path.display().to_string();
+        SnapshotCheck { path, seq: saved.last_seq, windows: saved.windows.len(), matches }
+    }
+}
+
+/// Writes a fresh snapshot of the whole log into `snapshots` (`--rebuild-snapshots`);
+/// windows settled at `now` are left out, as the service does. Returns its path.
+pub fn rebuild_snapshot(log: &EventLog, snapshots: &SnapshotDir, now: DateTime<Utc>) -> anyhow::Result<PathBuf> {
+    let mut state = SnapshotState::empty();
+    let outcome = state.fold_tail(log, log.last_seq()?)?;
+    anyhow::ensure!(outcome.bad.is_empty(), "the log has {} bad records; not writing a snapshot", outcome.bad.len());
+    state.drop_settled(now);
+    Ok(snapshots.write(&state)?)
 }
 
 /// Writes every record (optionally of one venue) as a JSON line: `{seq, record}`, the

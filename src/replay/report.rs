@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::SnapshotCheck;
 use crate::domain::{ReservationStatus, Window};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,6 +56,13 @@ pub struct Report {
     pub venues: usize,
     pub windows: Vec<WindowReport>,
     pub violations: Vec<ViolationReport>,
+    /// SHA-256 over the canonical (snapshot) encoding of every window shown, in key
+    /// order: `Booking::state_digest` computes the same for the running service.
+    pub digest: String,
+    /// The comparison with the newest readable snapshot, if there is one.
+    pub snapshot: Option<SnapshotCheck>,
+    /// Snapshots that could not be read (ignored, as start-up ignores them).
+    pub unreadable_snapshots: Vec<String>,
 }
 
 impl Report {
@@ -96,6 +104,17 @@ impl Report {
         }
         let _ =
             writeln!(out, "\n{} records, {} venues, {} windows shown", self.records, self.venues, self.windows.len());
+        let _ = writeln!(out, "state digest (sha256): {}", self.digest);
+        match &self.snapshot {
+            None => out.push_str("no snapshot to compare with\n"),
+            Some(s) => {
+                let verdict = if s.matches { "matches the log" } else { "DIFFERS from the log" };
+                let _ = writeln!(out, "snapshot {} (seq {}, {} windows) {verdict}", s.path, s.seq, s.windows);
+            }
+        }
+        for problem in &self.unreadable_snapshots {
+            let _ = writeln!(out, "unreadable snapshot ignored: {problem}");
+        }
         match self.violations.len() {
             0 => out.push_str("no violations\n"),
             n => {

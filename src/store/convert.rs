@@ -15,7 +15,7 @@ use crate::domain::{
 #[error("record is well-formed but invalid: {0}")]
 pub struct InvalidRecord(pub String);
 
-fn invalid(what: impl std::fmt::Display) -> InvalidRecord {
+pub(crate) fn invalid(what: impl std::fmt::Display) -> InvalidRecord {
     InvalidRecord(what.to_string())
 }
 
@@ -23,7 +23,7 @@ pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn time(us: i64) -> Result<DateTime<Utc>, InvalidRecord> {
+pub(crate) fn time(us: i64) -> Result<DateTime<Utc>, InvalidRecord> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| invalid(format!("time {us} out of range")))
 }
 
@@ -199,7 +199,7 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
     })
 }
 
-fn reason_to_wire(reason: RefundReason) -> RefundReasonV1 {
+pub(crate) fn reason_to_wire(reason: RefundReason) -> RefundReasonV1 {
     match reason {
         RefundReason::SoldOut => RefundReasonV1::SoldOut,
         RefundReason::WindowEnded => RefundReasonV1::WindowEnded,
@@ -208,7 +208,7 @@ fn reason_to_wire(reason: RefundReason) -> RefundReasonV1 {
     }
 }
 
-fn reason_from_wire(reason: RefundReasonV1) -> RefundReason {
+pub(crate) fn reason_from_wire(reason: RefundReasonV1) -> RefundReason {
     match reason {
         RefundReasonV1::SoldOut => RefundReason::SoldOut,
         RefundReasonV1::WindowEnded => RefundReason::WindowEnded,
@@ -217,7 +217,7 @@ fn reason_from_wire(reason: RefundReasonV1) -> RefundReason {
     }
 }
 
-fn venue_to_wire(v: &Venue) -> VenueV1 {
+pub(crate) fn venue_to_wire(v: &Venue) -> VenueV1 {
     let overrides = v.schedule.overrides().into_iter().map(|o| HourOverrideV1 {
         weekday: o.weekday.num_days_from_monday() as u8,
         hour: o.hour,
@@ -235,7 +235,7 @@ fn venue_to_wire(v: &Venue) -> VenueV1 {
     }
 }
 
-fn venue_from_wire(v: VenueV1) -> Result<Venue, InvalidRecord> {
+pub(crate) fn venue_from_wire(v: VenueV1) -> Result<Venue, InvalidRecord> {
     let timezone: Tz = v.timezone.parse().map_err(|_| invalid(format!("unknown time zone {:?}", v.timezone)))?;
     let overrides = v
         .overrides

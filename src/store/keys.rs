@@ -93,6 +93,19 @@ pub fn window_start_micros(key: &[u8], prefix_len: usize) -> i64 {
     unbiased(start)
 }
 
+/// The window and seq a `W` key names; `None` for a malformed key.
+pub fn parse_window_index(key: &[u8]) -> Option<(WindowKey, u64)> {
+    let (&tag, rest) = key.split_first()?;
+    let (&len, rest) = rest.split_first()?;
+    let len = usize::from(len);
+    if tag != WINDOW || rest.len() != len + 16 {
+        return None;
+    }
+    let venue = VenueId::parse(std::str::from_utf8(&rest[..len]).ok()?).ok()?;
+    let start = DateTime::from_timestamp_micros(window_start_micros(key, 2 + len))?;
+    Some((WindowKey::new(venue, start), trailing_seq(key)))
+}
+
 /// Index key prefix of one venue's windows starting at or after `since`.
 pub fn venue_windows_from(venue: &VenueId, since: DateTime<Utc>) -> Vec<u8> {
     let mut key = venue_prefix(WINDOW, venue);

@@ -40,7 +40,7 @@ pub struct OwedRefund {
 /// An open event log. Cheap to clone; every clone shares one sled database.
 #[derive(Clone)]
 pub struct EventLog {
-    db: sled::Db,
+    pub(super) db: sled::Db,
     /// sled's data file, fdatasynced after each flush: sled's own flush ends with
     /// `sync_file_range`, which survives a crash of the process but not of the machine.
     data_file: std::sync::Arc<File>,
@@ -117,6 +117,27 @@ impl EventLog {
             let seq = seq?;
             match self.read(seq)? {
                 Some((_, Record::Window(key, event))) if &key == window => events.push(event),
+                _ => return Err(StoreError::DanglingIndex { seq }),
+            }
+        }
+        Ok(events)
+    }
+
+    /// The window's events with seq <= `through`, with their seqs: the window as it was
+    /// right after record `through` (its index also lists later records).
+    pub fn window_events_through(
+        &self,
+        window: &WindowKey,
+        through: u64,
+    ) -> Result<Vec<(u64, WindowEvent)>, StoreError> {
+        let mut events = Vec::new();
+        for seq in self.seqs_under(&keys::window_prefix(window)) {
+            let seq = seq?;
+            if seq > through {
+                break;
+            }
+            match self.read(seq)? {
+                Some((_, Record::Window(key, event))) if &key == window => events.push((seq, event)),
                 _ => return Err(StoreError::DanglingIndex { seq }),
             }
         }
@@ -230,7 +251,16 @@ impl EventLog {
 
     /// All records in commit order, as (seq, commit time, record).
     pub fn iter(&self) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
-        self.db.scan_prefix([keys::LOG]).map(|entry| {
+        self.iter_range(1, u64::MAX)
+    }
+
+    /// The records with seq in `[from, through]`, in commit order.
+    pub fn iter_range(
+        &self,
+        from: u64,
+        through: u64,
+    ) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
+        self.db.range(keys::log(from)..=keys::log(through)).map(|entry| {
             let (key, bytes) = entry?;
             let seq = keys::log_seq(&key).expect("every L key is 9 bytes");
             let (at, record) = codec::decode(&bytes).map_err(|source| StoreError::Corrupt { seq, source })?;

@@ -10,10 +10,12 @@
 
 pub mod codec;
 pub mod convert;
+mod integrity;
 pub mod journal;
 pub mod keys;
 pub mod log;
 mod record;
+pub mod snapshot;
 pub mod wire;
 
 pub use journal::{Journal, JournalError, JournalOptions};

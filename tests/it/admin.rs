@@ -6,6 +6,7 @@
 use qskip::domain::{VenueEvent, WindowEvent};
 use qskip::replay::{Filter, replay};
 use qskip::store::Record;
+use qskip::store::snapshot::SnapshotDir;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -57,7 +58,8 @@ fn records(app: &TestApp) -> Vec<Record> {
 }
 
 fn assert_replay_clean(app: &TestApp) {
-    let report = replay(app.booking.log(), &Filter::default(), |_, _| {}).expect("the log replays");
+    let snapshots = SnapshotDir::of_data_dir(app.data_dir.path());
+    let report = replay(app.booking.log(), &snapshots, &Filter::default(), |_, _| {}).expect("the log replays");
     assert!(report.violations.is_empty(), "replay found violations: {:?}", report.violations);
 }
 

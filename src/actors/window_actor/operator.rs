@@ -26,6 +26,7 @@ impl Handler<Reschedule> for WindowActor {
             window.reschedule_unopened(capacity);
             self.scheduled_capacity = capacity;
             let counts = window.counts_at(now);
+            self.live.version = self.shared.live.next_version();
             self.live.counts(self.last_ticket, counts);
             self.publish_when_durable(ctx);
             let durable = self.barrier();

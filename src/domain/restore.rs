@@ -1,0 +1,69 @@
+//! Rebuilding a [`Window`] from a saved picture of its state (a snapshot) instead of
+//! from its events.
+//!
+//! A snapshot stores only what cannot be derived: the key, the capacity, whether the
+//! window was opened and its reservations. The counters and the expiry queue are derived
+//! here, the same way `apply` maintains them, so a restored window is equal (`==`) to
+//! the fold of the events the snapshot covered.
+
+use super::{Reservation, ReservationStatus, Window, WindowKey};
+
+/// Why saved parts cannot form a window.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    #[error("reservation {0} appears twice")]
+    DuplicateReservation(String),
+    #[error("a window that was never opened has reservations")]
+    NotOpened,
+    #[error("slot counts overflow u32")]
+    Overflow,
+    #[error("stored status {0} is only ever shown, never stored")]
+    DerivedStatus(ReservationStatus),
+}
+
+impl Window {
+    /// The window with these parts, counters and expiry queue derived.
+    pub fn restore(
+        key: WindowKey,
+        capacity: u32,
+        opened: bool,
+        reservations: impl IntoIterator<Item = Reservation>,
+    ) -> Result<Self, RestoreError> {
+        let mut window = Window::unopened(key, capacity);
+        window.opened = opened;
+        for r in reservations {
+            if !opened {
+                return Err(RestoreError::NotOpened);
+            }
+            match r.status {
+                ReservationStatus::Held => {
+                    window.held = window.held.checked_add(r.quantity).ok_or(RestoreError::Overflow)?;
+                    window.expiry_queue.insert((r.expires_at, r.id));
+                }
+                ReservationStatus::Confirmed => {
+                    window.confirmed = window.confirmed.checked_add(r.quantity).ok_or(RestoreError::Overflow)?;
+                }
+                ReservationStatus::Expired | ReservationStatus::Cancelled => {}
+                derived @ (ReservationStatus::RefundOwed | ReservationStatus::Refunded) => {
+                    return Err(RestoreError::DerivedStatus(derived));
+                }
+            }
+            if let Some(previous) = window.reservations.insert(r.id, r) {
+                return Err(RestoreError::DuplicateReservation(previous.id.to_string()));
+            }
+        }
+        Ok(window)
+    }
+
+    /// True when the window can change no more by itself and owes nothing: it has
+    /// ended, no hold is waiting to expire, no refund is owed and no checkout page is
+    /// open. Such a window need not be kept in memory (or in a snapshot): its own
+    /// events rebuild it on demand.
+    pub fn is_settled(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now >= self.key.end()
+            && self.expiry_queue.is_empty()
+            && self.reservations.values().all(|r| {
+                r.refunds.iter().all(|f| f.refund_id.is_some()) && r.checkout.as_ref().is_none_or(|c| c.closed)
+            })
+    }
+}

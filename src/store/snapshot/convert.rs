@@ -1,0 +1,147 @@
+//! Domain state <-> frozen snapshot shapes. Encoding cannot fail; decoding checks that
+//! the bytes describe valid domain values (ids, aligned windows, times in range, a
+//! consistent window) so a well-formed but wrong snapshot is refused, not served.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::state::SnapshotState;
+use super::wire::*;
+use crate::domain::{Checkout, Refund, Reservation, ReservationId, ReservationStatus, Window, WindowKey};
+use crate::store::convert::{
+    InvalidRecord, invalid, key_from_wire, micros, reason_from_wire, reason_to_wire, time, venue_from_wire,
+    venue_to_wire,
+};
+use crate::store::wire::WindowKeyV1;
+
+/// Version tag of the log records snapshots are built from (`StoredRecord::V1`).
+pub const RECORD_VERSION: u32 = 0;
+
+pub fn to_wire(state: &SnapshotState) -> StoredSnapshot {
+    StoredSnapshot::V1(SnapshotV1 {
+        last_seq: state.last_seq,
+        record_version: RECORD_VERSION,
+        taken_at_us: micros(state.taken_at),
+        venues: state.venues.values().map(venue_to_wire).collect(),
+        windows: state.windows.values().map(window_to_wire).collect(),
+    })
+}
+
+pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord> {
+    let StoredSnapshot::V1(snapshot) = stored;
+    if snapshot.record_version != RECORD_VERSION {
+        return Err(invalid(format!("built from log record version {}", snapshot.record_version)));
+    }
+    let mut venues = BTreeMap::new();
+    for venue in snapshot.venues {
+        let venue = venue_from_wire(venue)?;
+        venues.insert(venue.id.clone(), venue);
+    }
+    let mut windows = BTreeMap::new();
+    for window in snapshot.windows {
+        let window = window_from_wire(window)?;
+        if windows.insert(window.key().clone(), window).is_some() {
+            return Err(invalid("a window appears twice"));
+        }
+    }
+    Ok(SnapshotState { last_seq: snapshot.last_seq, taken_at: time(snapshot.taken_at_us)?, venues, windows })
+}
+
+pub fn window_to_wire(window: &Window) -> WindowSnapV1 {
+    WindowSnapV1 {
+        venue_id: window.key().venue_id.as_str().to_owned(),
+        start_us: micros(window.key().start),
+        capacity: window.capacity(),
+        opened: window.is_opened(),
+        reservations: window.reservations().map(reservation_to_wire).collect(),
+    }
+}
+
+pub fn window_from_wire(w: WindowSnapV1) -> Result<Window, InvalidRecord> {
+    let key: WindowKey = key_from_wire(WindowKeyV1 { venue_id: w.venue_id, start_us: w.start_us })?;
+    let reservations = w.reservations.into_iter().map(reservation_from_wire).collect::<Result<Vec<_>, _>>()?;
+    Window::restore(key, w.capacity, w.opened, reservations).map_err(invalid)
+}
+
+fn status_to_wire(status: ReservationStatus) -> StatusV1 {
+    match status {
+        ReservationStatus::Held => StatusV1::Held,
+        ReservationStatus::Confirmed => StatusV1::Confirmed,
+        ReservationStatus::Expired => StatusV1::Expired,
+        ReservationStatus::Cancelled => StatusV1::Cancelled,
+        shown => unreachable!("a window stores only held/confirmed/expired/cancelled, not {shown}"),
+    }
+}
+
+fn status_from_wire(status: StatusV1) -> ReservationStatus {
+    match status {
+        StatusV1::Held => ReservationStatus::Held,
+        StatusV1::Confirmed => ReservationStatus::Confirmed,
+        StatusV1::Expired => ReservationStatus::Expired,
+        StatusV1::Cancelled => ReservationStatus::Cancelled,
+    }
+}
+
+fn reservation_to_wire(r: &Reservation) -> ReservationSnapV1 {
+    ReservationSnapV1 {
+        id: *r.id.as_bytes(),
+        quantity: r.quantity,
+        placed_at_us: micros(r.placed_at),
+        expires_at_us: micros(r.expires_at),
+        email: r.email.clone(),
+        status: status_to_wire(r.status),
+        payment_ref: r.payment_ref.clone(),
+        confirmed_at_us: r.confirmed_at.map(micros),
+        refunds: r
+            .refunds
+            .iter()
+            .map(|f| RefundSnapV1 {
+                payment_intent: f.payment_intent.clone(),
+                amount_minor: f.amount_minor,
+                currency: f.currency.clone(),
+                reason: reason_to_wire(f.reason),
+                refund_id: f.refund_id.clone(),
+            })
+            .collect(),
+        checkout: r.checkout.as_ref().map(|c| CheckoutSnapV1 {
+            session_id: c.session_id.clone(),
+            url: c.url.clone(),
+            expires_at_us: micros(c.expires_at),
+            closed: c.closed,
+        }),
+    }
+}
+
+fn reservation_from_wire(r: ReservationSnapV1) -> Result<Reservation, InvalidRecord> {
+    let checkout = r
+        .checkout
+        .map(|c| -> Result<Checkout, InvalidRecord> {
+            Ok(Checkout { session_id: c.session_id, url: c.url, expires_at: time(c.expires_at_us)?, closed: c.closed })
+        })
+        .transpose()?;
+    let refunds = r
+        .refunds
+        .into_iter()
+        .map(|f| Refund {
+            payment_intent: f.payment_intent,
+            amount_minor: f.amount_minor,
+            currency: f.currency,
+            reason: reason_from_wire(f.reason),
+            refund_id: f.refund_id,
+        })
+        .collect();
+    let confirmed_at: Option<DateTime<Utc>> = r.confirmed_at_us.map(time).transpose()?;
+    Ok(Reservation {
+        id: ReservationId::from_bytes(r.id),
+        quantity: r.quantity,
+        placed_at: time(r.placed_at_us)?,
+        expires_at: time(r.expires_at_us)?,
+        email: r.email,
+        status: status_from_wire(r.status),
+        payment_ref: r.payment_ref,
+        confirmed_at,
+        refunds,
+        checkout,
+    })
+}

@@ -1,0 +1,85 @@
+//! The frozen wire shapes of a snapshot (format: `snapshots/README.md`).
+//!
+//! Like `store::wire` for log records, these types are the on-disk contract and are
+//! separate from the domain types, so a refactor of the domain cannot change the bytes
+//! silently. They reuse two frozen log shapes, `VenueV1` and `RefundReasonV1`, which the
+//! event rules already forbid changing. Never reorder,
+//! retype or remove a field or variant: a changed shape is a new `StoredSnapshot`
+//! version. Times are integer microseconds since the Unix epoch (UTC).
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::wire::{RefundReasonV1, VenueV1};
+
+/// Outer envelope: the variant index is the snapshot's version tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredSnapshot {
+    V1(SnapshotV1),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotV1 {
+    /// Seq of the last log record folded in: every record with a seq <= it is
+    /// reflected, none after it.
+    pub last_seq: u64,
+    /// Version tag of the log records it was built from (`StoredRecord::V1` = 0).
+    pub record_version: u32,
+    /// When the snapshotter took it (decides which windows were still live).
+    pub taken_at_us: i64,
+    /// Every registered venue in its latest form, ordered by id.
+    pub venues: Vec<VenueV1>,
+    /// Every live window, ordered by (venue id, start).
+    pub windows: Vec<WindowSnapV1>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSnapV1 {
+    pub venue_id: String,
+    pub start_us: i64,
+    pub capacity: u32,
+    pub opened: bool,
+    /// Ordered by reservation id (bytes).
+    pub reservations: Vec<ReservationSnapV1>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationSnapV1 {
+    pub id: [u8; 16],
+    pub quantity: u32,
+    pub placed_at_us: i64,
+    pub expires_at_us: i64,
+    pub email: Option<String>,
+    pub status: StatusV1,
+    /// The payment that confirmed it: with `refunds`, the payment dedupe state.
+    pub payment_ref: Option<String>,
+    pub confirmed_at_us: Option<i64>,
+    pub refunds: Vec<RefundSnapV1>,
+    pub checkout: Option<CheckoutSnapV1>,
+}
+
+/// Stored statuses only (`refund_owed` / `refunded` are derived from `refunds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StatusV1 {
+    Held,
+    Confirmed,
+    Expired,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundSnapV1 {
+    pub payment_intent: String,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    pub reason: RefundReasonV1,
+    /// `None` while the refund is still owed.
+    pub refund_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSnapV1 {
+    pub session_id: String,
+    pub url: String,
+    pub expires_at_us: i64,
+    pub closed: bool,
+}

@@ -1,0 +1,262 @@
+//! Golden bytes of the snapshot format (`snapshots/v1/*.snap`, format in
+//! `snapshots/README.md`).
+//!
+//! Good fixtures decode to the value written out below, re-encode byte-identically, and
+//! survive the trip through domain state unchanged. The bad fixtures (`truncated`,
+//! `corrupt`) and every flipped bit, truncation, trailing byte, unknown version and bad
+//! magic are refused; start-up then skips such a file for an older one.
+//!
+//! Blessing: `QSKIP_BLESS_FIXTURES=1 cargo test --test it snapshot_fixtures` writes the
+//! fixtures that do not exist yet and never overwrites one: an existing fixture whose
+//! bytes differ from today's encoding fails the run. Without the variable nothing is
+//! written.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use qskip::store::snapshot::codec::{self, MAGIC, SnapshotDecodeError};
+use qskip::store::snapshot::wire::*;
+use qskip::store::snapshot::{SnapshotDir, convert};
+use qskip::store::wire::{HourOverrideV1, RefundReasonV1, VenueV1};
+
+const BLESS_ENV: &str = "QSKIP_BLESS_FIXTURES";
+
+/// 2026-11-28T21:00:00Z, a window start.
+const START_US: i64 = 1_795_899_600_000_000;
+const MIN_US: i64 = 60_000_000;
+const TAKEN_AT_US: i64 = START_US + 7 * MIN_US + 123;
+const FULL_SEQ: u64 = 4_242;
+
+fn venue() -> VenueV1 {
+    VenueV1 {
+        id: "demo-bar".into(),
+        name: "Demo Bar & Café".into(),
+        timezone: "Europe/Berlin".into(),
+        price_minor: 450,
+        currency: "eur".into(),
+        hold_ttl_secs: 1800,
+        default_slots_per_hour: 40,
+        // Sorted by (weekday, hour), as the domain schedule returns them.
+        overrides: vec![
+            HourOverrideV1 { weekday: 4, hour: 22, slots_per_hour: 80 },
+            HourOverrideV1 { weekday: 6, hour: 0, slots_per_hour: 0 },
+        ],
+    }
+}
+
+fn reservation(id: u8, status: StatusV1) -> ReservationSnapV1 {
+    ReservationSnapV1 {
+        id: [id; 16],
+        quantity: u32::from(id),
+        placed_at_us: START_US + MIN_US,
+        expires_at_us: START_US + 31 * MIN_US,
+        email: None,
+        status,
+        payment_ref: None,
+        confirmed_at_us: None,
+        refunds: Vec::new(),
+        checkout: None,
+    }
+}
+
+/// One window with every stored status, owed and issued refunds, open and closed
+/// checkout pages; one opened window without reservations.
+fn full() -> StoredSnapshot {
+    let held = ReservationSnapV1 {
+        email: Some("ana@example.com".into()),
+        checkout: Some(CheckoutSnapV1 {
+            session_id: "cs_test_open".into(),
+            url: "https://checkout.stripe.com/c/pay/cs_test_open".into(),
+            expires_at_us: START_US + 32 * MIN_US,
+            closed: false,
+        }),
+        ..reservation(1, StatusV1::Held)
+    };
+    let confirmed = ReservationSnapV1 {
+        payment_ref: Some("pi_paid".into()),
+        confirmed_at_us: Some(START_US + 2 * MIN_US),
+        refunds: vec![RefundSnapV1 {
+            payment_intent: "pi_second".into(),
+            amount_minor: Some(900),
+            currency: Some("eur".into()),
+            reason: RefundReasonV1::AlreadyConfirmed,
+            refund_id: Some("re_done".into()),
+        }],
+        checkout: Some(CheckoutSnapV1 {
+            session_id: "cs_test_closed".into(),
+            url: "https://checkout.stripe.com/c/pay/cs_test_closed".into(),
+            expires_at_us: START_US + 32 * MIN_US,
+            closed: true,
+        }),
+        ..reservation(2, StatusV1::Confirmed)
+    };
+    let expired = ReservationSnapV1 {
+        refunds: vec![RefundSnapV1 {
+            payment_intent: "pi_late".into(),
+            amount_minor: None,
+            currency: None,
+            reason: RefundReasonV1::SoldOut,
+            refund_id: None,
+        }],
+        ..reservation(3, StatusV1::Expired)
+    };
+    StoredSnapshot::V1(SnapshotV1 {
+        last_seq: FULL_SEQ,
+        record_version: 0,
+        taken_at_us: TAKEN_AT_US,
+        venues: vec![venue()],
+        windows: vec![
+            WindowSnapV1 {
+                venue_id: "demo-bar".into(),
+                start_us: START_US,
+                capacity: 10,
+                opened: true,
+                reservations: vec![held, confirmed, expired, reservation(4, StatusV1::Cancelled)],
+            },
+            WindowSnapV1 {
+                venue_id: "demo-bar".into(),
+                start_us: START_US + 15 * MIN_US,
+                capacity: 20,
+                opened: true,
+                reservations: vec![],
+            },
+        ],
+    })
+}
+
+fn empty() -> StoredSnapshot {
+    StoredSnapshot::V1(SnapshotV1 {
+        last_seq: 0,
+        record_version: 0,
+        taken_at_us: TAKEN_AT_US,
+        venues: vec![],
+        windows: vec![],
+    })
+}
+
+fn good() -> Vec<(&'static str, StoredSnapshot)> {
+    vec![("empty.snap", empty()), ("full.snap", full())]
+}
+
+/// The refused fixtures, derived from `full.snap`.
+fn bad() -> Vec<(&'static str, Vec<u8>)> {
+    let bytes = codec::encode(&full());
+    let truncated = bytes[..bytes.len() - 7].to_vec();
+    let mut corrupt = bytes.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0x20;
+    vec![("truncated.snap", truncated), ("corrupt.snap", corrupt)]
+}
+
+fn v1_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots").join("v1")
+}
+
+fn bless_if_asked() {
+    static BLESSED: OnceLock<()> = OnceLock::new();
+    BLESSED.get_or_init(|| {
+        if std::env::var(BLESS_ENV).as_deref() != Ok("1") {
+            return;
+        }
+        std::fs::create_dir_all(v1_dir()).unwrap();
+        let all = good().into_iter().map(|(name, s)| (name, codec::encode(&s))).chain(bad());
+        for (name, bytes) in all {
+            let path = v1_dir().join(name);
+            match std::fs::read(&path) {
+                Ok(existing) => assert_eq!(existing, bytes, "{name}: fixtures are never regenerated"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::write(&path, &bytes).unwrap();
+                    eprintln!("blessed {}", path.display());
+                }
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    });
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    bless_if_asked();
+    std::fs::read(v1_dir().join(name)).unwrap_or_else(|e| panic!("snapshots/v1/{name}: {e} (bless with {BLESS_ENV}=1)"))
+}
+
+#[test]
+fn good_fixtures_decode_to_their_values_and_reencode_identically() {
+    for (name, expected) in good() {
+        let bytes = fixture(name);
+        let decoded = codec::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(decoded, expected, "{name}");
+        assert_eq!(codec::encode(&decoded), bytes, "{name}: re-encoding");
+        // Through domain state and back: nothing lost, nothing reordered.
+        let state = convert::from_wire(decoded).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(codec::encode(&convert::to_wire(&state)), bytes, "{name}: via domain state");
+    }
+}
+
+#[test]
+fn the_bad_fixtures_are_refused() {
+    for (name, expected) in bad() {
+        let bytes = fixture(name);
+        assert_eq!(bytes, expected, "{name} is what its recipe makes");
+        assert!(codec::decode(&bytes).is_err(), "{name} decoded");
+    }
+    assert!(matches!(codec::decode(&fixture("truncated.snap")), Err(SnapshotDecodeError::Checksum { .. })));
+    assert!(matches!(codec::decode(&fixture("corrupt.snap")), Err(SnapshotDecodeError::Checksum { .. })));
+}
+
+#[test]
+fn every_flipped_bit_and_every_truncation_is_refused() {
+    let bytes = fixture("full.snap");
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 1 << bit;
+            assert!(codec::decode(&flipped).is_err(), "bit {bit} of byte {i} flipped");
+        }
+    }
+    for len in 0..bytes.len() {
+        assert!(codec::decode(&bytes[..len]).is_err(), "truncated to {len}");
+    }
+}
+
+/// Re-frames a payload with a valid magic and checksum, so only the payload is judged.
+fn framed(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(payload);
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI).checksum(&bytes);
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn trailing_bytes_an_unknown_version_and_a_bad_magic_are_refused() {
+    let bytes = fixture("full.snap");
+    let payload = &bytes[MAGIC.len()..bytes.len() - 4];
+    assert_eq!(codec::decode(&framed(payload)), Ok(full()), "re-framing alone changes nothing");
+    let mut trailing = payload.to_vec();
+    trailing.push(0);
+    assert_eq!(codec::decode(&framed(&trailing)), Err(SnapshotDecodeError::Trailing(1)));
+    let mut next_version = payload.to_vec();
+    next_version[0] = 1;
+    assert!(matches!(codec::decode(&framed(&next_version)), Err(SnapshotDecodeError::Payload(_))));
+    let mut magic = bytes.clone();
+    magic[0] = b'X';
+    assert_eq!(codec::decode(&magic), Err(SnapshotDecodeError::BadMagic));
+}
+
+#[test]
+fn start_up_skips_unreadable_snapshots_for_an_older_good_one() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = SnapshotDir::of_data_dir(data.path());
+    std::fs::create_dir_all(dir.path()).unwrap();
+    std::fs::write(dir.file_of(FULL_SEQ), fixture("full.snap")).unwrap();
+    std::fs::write(dir.file_of(FULL_SEQ + 1), fixture("truncated.snap")).unwrap();
+    std::fs::write(dir.file_of(FULL_SEQ + 2), fixture("corrupt.snap")).unwrap();
+    let chosen = dir.latest_good(u64::MAX).expect("the good snapshot is found");
+    assert_eq!(chosen.last_seq, FULL_SEQ);
+    // A snapshot covering more than the log holds is ignored too.
+    assert!(dir.latest_good(FULL_SEQ - 1).is_none());
+    // A file whose name and content disagree is not trusted.
+    std::fs::remove_file(dir.file_of(FULL_SEQ)).unwrap();
+    std::fs::write(dir.file_of(FULL_SEQ + 3), fixture("full.snap")).unwrap();
+    assert!(dir.latest_good(u64::MAX).is_none());
+}
