@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::{self, AppState};
-use crate::limits::REQUEST_HEAD_TIMEOUT_MS;
+use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
@@ -52,6 +52,15 @@ fn start_payments(
     Ok(checkout.then(|| Arc::new(CheckoutService::new(booking.clone(), client, public_url.to_owned()))))
 }
 
+/// Caps the kernel send buffer of an accepted connection (see `SOCKET_SEND_BUFFER_BYTES`).
+fn bound_send_buffer(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(error) = socket2::SockRef::from(tcp).set_send_buffer_size(SOCKET_SEND_BUFFER_BYTES)
+    {
+        tracing::warn!(%error, "cannot bound the socket send buffer");
+    }
+}
+
 impl Application {
     /// Opens storage, recovers state (newest good snapshot + log tail), then binds the
     /// listener: no request, `/readyz` included, is answered before recovery is done.
@@ -66,7 +75,9 @@ impl Application {
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
-        let shared = Shared { log: log.clone(), journal: journal.clone(), clock: clock.clone(), actor_idle };
+        let (live, activity) = Default::default();
+        let shared =
+            Shared { log: log.clone(), journal: journal.clone(), clock: clock.clone(), actor_idle, live, activity };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let limits = &config.limits;
@@ -103,6 +114,7 @@ impl Application {
                 .wrap_fn(http::request_id::add_header)
                 .wrap(TracingLogger::default())
         })
+        .on_connect(bound_send_buffer)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
         .listen(listener)?

@@ -109,6 +109,36 @@ pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest encoded record the log accepts, in bytes.
 pub const RECORD_BYTES_MAX: usize = 64 * 1024;
 
+/// Live availability (`GET /v1/venues/{venue}/stream`): most open streams at once,
+/// over every venue; one more is refused with `503 too_many_subscribers`.
+pub const LIVE_SUBSCRIBERS_MAX: usize = 1_024;
+
+/// Updates queued for one stream subscriber. A subscriber this far behind (a stalled
+/// client) is dropped rather than ever making a window actor wait; it reconnects
+/// with `Last-Event-ID` and resumes from the replay buffer or a fresh snapshot.
+pub const LIVE_SUBSCRIBER_QUEUE: usize = 64;
+
+/// Most recent updates kept per venue to replay to a reconnecting subscriber.
+pub const LIVE_REPLAY_EVENTS: usize = 256;
+
+/// Seconds between keep-alive comments on an idle stream (proxies close silent
+/// connections; a write is also how a vanished client is noticed).
+pub const LIVE_KEEPALIVE_SECS: u64 = 15;
+
+/// Reconnect delay a stream tells EventSource clients (`retry:`), in milliseconds.
+pub const LIVE_RETRY_MS: u64 = 2_000;
+
+/// Windows a stream's initial state covers when the query names no range (one day).
+pub const LIVE_DEFAULT_WINDOWS: i32 = 24 * 4;
+
+/// Most sold-out refusals, late payments and refunds remembered per venue for the
+/// admin dashboard (memory only: a restart starts empty, the log keeps the truth).
+pub const ACTIVITY_PER_VENUE_MAX: usize = 200;
+
+/// Kernel send buffer of every accepted connection, in bytes. Linux otherwise grows it
+/// up to 4 MiB per socket, which a client that stops reading a live stream would pin
+/// (times `LIVE_SUBSCRIBERS_MAX`); bounded, such a client falls behind soon and is dropped.
+pub const SOCKET_SEND_BUFFER_BYTES: usize = 128 * 1024;
 /// Default number of log records between two snapshots (config `snapshot_every_events`).
 /// Start-up folds at most about this many records on top of the newest snapshot.
 pub const SNAPSHOT_EVERY_EVENTS_DEFAULT: u64 = 10_000;

@@ -45,6 +45,8 @@ impl Booking {
         let mut results: Vec<_> =
             stream::iter(reschedule).buffer_unordered(RESCHEDULE_CONCURRENCY_MAX).collect::<Vec<_>>().await;
         results.sort_by_key(|result| result.as_ref().ok().map(|(key, _)| key.start));
+        // Live streams re-read their windows: untouched ones changed without an event.
+        self.live().publish_schedule(&venue.id);
         let windows = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok(VenueChange { saved, windows })
     }

@@ -145,6 +145,16 @@ impl Booking {
         &self.registry
     }
 
+    /// Durable counts as they change, for live streams.
+    pub fn live(&self) -> &super::live::LiveHub {
+        &self.shared.live
+    }
+
+    /// Recent refusals, late payments and refunds per venue.
+    pub fn activity(&self) -> &super::activity::ActivityLog {
+        &self.shared.activity
+    }
+
     pub fn venue(&self, id: &str) -> Result<Arc<Venue>, BookingError> {
         let unknown = || BookingError::UnknownVenue(id.to_owned());
         let id = VenueId::parse(id).map_err(|_| unknown())?;
@@ -263,6 +273,17 @@ impl Booking {
         let now = self.shared.clock.now();
         let from = from.unwrap_or(now);
         let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
+        let counts = Self::window_starts(now, from, to)?.into_iter().map(|start| self.counts(&venue, start, now));
+        try_join_all(counts).await
+    }
+
+    /// Starts of the windows overlapping `[from, to)`, which must lie near `now` and
+    /// span at most `WINDOWS_PER_QUERY_MAX` windows.
+    pub(super) fn window_starts(
+        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, BookingError> {
         let reach = chrono::Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
         if from < now - reach || to > now + reach {
             return Err(BookingError::BadRange(format!(
@@ -276,8 +297,7 @@ impl Booking {
         if starts.len() > WINDOWS_PER_QUERY_MAX {
             return Err(BookingError::BadRange(format!("at most {WINDOWS_PER_QUERY_MAX} windows per query")));
         }
-        let counts = starts.into_iter().map(|start| self.counts(&venue, start, now));
-        try_join_all(counts).await
+        Ok(starts)
     }
 
     /// Counts of one window; a window with no events is answered without an actor.

@@ -63,3 +63,8 @@ pub struct ListReservations;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Box<Window>, WindowError>")]
 pub struct GetState;
+/// Counts like [`GetCounts`], with the window's version (events applied so far), so a
+/// live stream can tell which of two counts of one window is newer.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(WindowCounts, u64), WindowError>")]
+pub struct GetLiveCounts;

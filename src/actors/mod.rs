@@ -12,10 +12,17 @@
 //!   and changed by operators.
 //! - `recovered`: starting recovered windows' actors with their state, and the state
 //!   digest over every window's actor.
+//! - [`live`]: the live hub window actors publish durable counts to (SSE streams);
+//!   [`live_outbox`] holds them in the actor until durable; [`activity`] keeps recent
+//!   refusals, late payments and refunds per venue for the admin dashboard.
 
+pub mod activity;
 pub mod admin;
 pub mod booking;
 pub mod client_holds;
+pub mod live;
+pub mod live_outbox;
+pub mod live_snapshot;
 pub mod messages;
 pub mod payments;
 mod recovered;
@@ -42,4 +49,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Idle time after which the actor of a finished window stops (passivation).
     pub actor_idle: std::time::Duration,
+    /// Where window actors publish durable counts for live streams.
+    pub live: live::LiveHub,
+    /// Recent notable outcomes per venue, for the admin dashboard.
+    pub activity: activity::ActivityLog,
 }

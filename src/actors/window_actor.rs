@@ -6,7 +6,11 @@
 //! against the applied state (pipelining) while the journal batches the flush: a hot
 //! window is not limited to one fsync per request. Every reply - refusals and reads too
 //! - waits until all state it could reflect is durable.
+//!
+//! Live counts and admin activity are published the same way: queued with their
+//! journal ticket in a [`LiveOutbox`] and released once durable.
 
+mod live;
 mod operator;
 
 use std::future::{Future, ready};
@@ -17,6 +21,8 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 
 use super::Shared;
+use super::activity::Activity;
+use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
 use crate::domain::{Command, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
@@ -58,6 +64,7 @@ pub struct WindowActor {
     /// When the last message arrived: a finished window stops after `actor_idle`.
     last_activity: Instant,
     metrics: WindowMetrics,
+    live: LiveOutbox,
 }
 
 type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
@@ -69,6 +76,7 @@ fn unavailable(error: JournalError) -> WindowError {
 impl WindowActor {
     pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
         let (last_activity, metrics) = (Instant::now(), WindowMetrics::new(&key));
+        let live = LiveOutbox::starting_at(shared.live.next_version());
         Self {
             metrics,
             key,
@@ -78,6 +86,7 @@ impl WindowActor {
             last_ticket: 0,
             expiry_timer: None,
             last_activity,
+            live,
         }
     }
 
@@ -145,7 +154,10 @@ impl WindowActor {
                 if matches!(msg.command, Command::PlaceHold { .. }) {
                     self.metrics.record_reserve_attempt(Some(&rejection));
                 }
-                return self.refuse(rejection, msg.idempotency, now);
+                let refused = Activity::of_refusal(&self.key, &msg.command, &rejection, now);
+                let reply = self.refuse(rejection, msg.idempotency, now);
+                self.live.activity(self.last_ticket, refused);
+                return reply;
             }
         };
         for event in &events {
@@ -157,7 +169,11 @@ impl WindowActor {
             }
         }
         self.metrics.record_events(&events);
-        self.metrics.set_overcommitted(window.counts_at(now).overcommitted);
+        let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
+        self.metrics.set_overcommitted(counts.overcommitted);
+        if !events.is_empty() {
+            self.live.version = self.shared.live.next_version();
+        }
         if matches!(msg.command, Command::PlaceHold { .. }) {
             self.metrics.record_reserve_attempt(None);
         }
@@ -174,6 +190,8 @@ impl WindowActor {
             true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,
             false => Box::pin(self.persist(records)),
         };
+        self.live.counts(self.last_ticket, counts);
+        self.live.activity(self.last_ticket, activity);
         Box::pin(async move { durable.await.map(|()| view) })
     }
 
@@ -214,6 +232,7 @@ impl WindowActor {
                 let durable = actor.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
                 ctx.spawn(durable.into_actor(actor).map(|_, _, _| ()));
                 actor.rearm_expiry_timer(ctx);
+                actor.publish_when_durable(ctx);
             });
             self.expiry_timer = Some((at, handle));
         }
@@ -232,6 +251,7 @@ impl WindowActor {
                 // test clock); the next tick can then stop the actor.
                 let durable = self.execute(Execute { command: Command::ExpireDue, idempotency: None }, now);
                 ctx.spawn(durable.into_actor(self).map(|_, _, _| ()));
+                self.publish_when_durable(ctx);
                 false
             }
             State::Ready(window) => now >= window.key().end() && window.earliest_expiry().is_none(),
@@ -239,7 +259,8 @@ impl WindowActor {
             State::Recovering => false,
         };
         let idle = self.last_activity.elapsed() >= self.shared.actor_idle;
-        if finished && idle && self.shared.journal.is_durable(self.last_ticket) {
+        let published = !self.live.is_pending();
+        if finished && idle && published && self.shared.journal.is_durable(self.last_ticket) {
             tracing::debug!(window = %self.key, "passivating finished window");
             ctx.stop();
         }
@@ -274,6 +295,7 @@ impl Handler<Execute> for WindowActor {
         let now = self.shared.clock.now();
         let reply = self.execute(msg, now);
         self.rearm_expiry_timer(ctx);
+        self.publish_when_durable(ctx);
         reply
     }
 }

@@ -1,6 +1,7 @@
 //! The built-in dev payment provider: a local stand-in for Stripe Checkout so the
 //! service runs with no external account. Pay confirms through exactly the actor
-//! message Stripe's webhook uses (`Booking::confirm`), with payment ref `dev:<id>`.
+//! message Stripe's webhook uses (`Booking::confirm`), with payment ref `dev:<id>`, and
+//! then returns to the reservation's status page `/reservations/{id}?result=...`.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -44,10 +45,11 @@ async fn cancel(state: web::Data<AppState>, id: web::Path<String>) -> Result<Htt
     Ok(back_to_page(&id, outcome.map(|_| "cancelled").map_err(ApiError::from)))
 }
 
-/// Post/redirect/get: the page shows the outcome, and a reload does not pay twice.
+/// Post/redirect/get back to the status page (as Stripe returns to `success_url`): it
+/// shows the outcome, and a reload does not pay twice.
 fn back_to_page(id: &str, outcome: Result<&str, ApiError>) -> HttpResponse {
     let result = outcome.unwrap_or_else(|e| e.code);
-    let location = format!("/dev/checkout/{id}?result={result}");
+    let location = format!("/reservations/{id}?result={result}");
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
@@ -77,7 +79,9 @@ fn render(view: &ReservationView, venue: &Venue, result: Option<&str>) -> String
          .secondary{{background:#eee}}.notice{{background:#eef;padding:.5rem}}</style></head><body><main>\
          <h1>Dev checkout</h1><p>This page stands in for Stripe Checkout (payment provider <code>dev</code>).</p>{notice}\
          <dl><dt>Venue</dt><dd>{name}</dd><dt>Window</dt><dd>{start} &ndash; {end}</dd><dt>Queue skips</dt><dd>{quantity}</dd>\
-         <dt>Status</dt><dd id=\"status\">{status}</dd><dt>Hold expires</dt><dd>{expires}</dd></dl>{buttons}</main></body></html>",
+         <dt>Status</dt><dd id=\"status\">{status}</dd><dt>Hold expires</dt><dd>{expires}</dd></dl>{buttons}\
+         <p><a href=\"/reservations/{id}\">Back to your reservation</a></p></main></body></html>",
+        id = view.id,
         name = esc(&venue.name),
         start = local(view.window.start),
         end = local(view.window.end()),

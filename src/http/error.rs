@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::actors::BookingError;
+use crate::actors::live::HubFull;
 use crate::domain::Rejection;
 use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
@@ -114,6 +115,12 @@ impl From<BookingError> for ApiError {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_error", "storage is unavailable").retry_later()
             }
         }
+    }
+}
+
+impl From<HubFull> for ApiError {
+    fn from(full: HubFull) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", full.to_string()).retry_later()
     }
 }
 

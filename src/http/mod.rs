@@ -3,9 +3,9 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe), [`pages`] (the start page), [`health`],
-//! [`openapi`] (`/openapi.json` and the offline `/docs` page), [`admin`] (`/v1/admin`,
-//! behind a bearer token).
+//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe),
+//! [`pages`] (booking, status and admin pages), [`health`], [`openapi`] (`/openapi.json` and the offline `/docs`
+//! page), [`admin`] (`/v1/admin`, behind a bearer token).
 
 pub mod admin;
 pub mod body;
@@ -13,6 +13,7 @@ pub mod dev_checkout;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .configure(openapi::routes)
         .configure(pages::routes)
         .configure(venues::routes)
+        .configure(live::routes)
         .configure(reservations::routes)
         .configure(admin::routes);
     if dev_payments {

@@ -1,43 +1,68 @@
-//! `GET /`: a minimal start page that lists the venues and reserves a queue skip in the
-//! current window, then hands over to the checkout page. It uses only the public API.
+//! The pages for people: `/` (booking), `/reservations/{id}` (status of one
+//! reservation), `/admin` (the operators' dashboard, which asks for the admin token and
+//! uses the admin API) and their assets under `/assets/`. They are static files compiled into
+//! the binary (`include_str!`: no build step, nothing fetched at run time) and use only
+//! the public API from the browser. Every page and asset is served with a strict
+//! Content-Security-Policy: scripts, styles and connections to this origin only, no
+//! inline script, no framing.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use super::{ApiError, method_not_allowed};
+
+/// Only this origin; no inline script or style, no plugins, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+const INDEX_HTML: &str = include_str!("pages/index.html");
+const STATUS_HTML: &str = include_str!("pages/status.html");
+const ADMIN_HTML: &str = include_str!("pages/admin.html");
+
+/// `(name, content type, body)` of every file under `/assets/`.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("pages/app.css")),
+    ("common.js", "text/javascript; charset=utf-8", include_str!("pages/common.js")),
+    ("booking.js", "text/javascript; charset=utf-8", include_str!("pages/booking.js")),
+    ("status.js", "text/javascript; charset=utf-8", include_str!("pages/status.js")),
+    ("admin.js", "text/javascript; charset=utf-8", include_str!("pages/admin.js")),
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").get(index).default_service(web::to(super::method_not_allowed)));
+    cfg.service(web::resource("/").get(index).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/reservations/{id}").get(status).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/admin").get(admin).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/assets/{name}").get(asset).default_service(web::to(method_not_allowed)));
 }
 
-const INDEX_HTML: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>qskip</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}
-li{margin:1rem 0}button{font-size:1rem;padding:.5rem 1rem}[role=alert]{color:#a00}</style></head>
-<body><main><h1>qskip</h1><p>Skip the line: reserve a queue skip for the current 15-minute window.</p>
-<ul id="venues"><li>Loading venues&hellip;</li></ul><p id="message" role="alert"></p></main>
-<script>
-const list = document.getElementById('venues'), message = document.getElementById('message');
-async function reserve(venue) {
-  message.textContent = '';
-  const r = await fetch(`/v1/venues/${venue}/reservations`, {method: 'POST',
-    headers: {'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID()}, body: '{}'});
-  const body = await r.json();
-  if (r.status === 201) { location.href = body.checkout_url; } else { message.textContent = body.error.message; }
+/// A page or asset with the security headers. The reservation id in a status page's
+/// URL is a capability, so no Referer is ever sent from these pages.
+fn serve(content_type: &str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
 }
-async function load() {
-  const venues = await (await fetch('/v1/venues')).json();
-  list.replaceChildren();
-  for (const v of venues) {
-    const [w] = await (await fetch(`/v1/venues/${v.id}/windows`)).json();
-    const li = document.createElement('li'), button = document.createElement('button');
-    li.textContent = `${v.name}: ${w.available} of ${w.capacity} left now, ${(v.price_minor / 100).toFixed(2)} ${v.currency.toUpperCase()} `;
-    button.textContent = 'Reserve a queue skip';
-    button.onclick = () => reserve(v.id);
-    li.append(button); list.append(li);
-  }
-}
-load().catch(e => { message.textContent = String(e); });
-</script></body></html>"#;
 
 async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
+    serve("text/html; charset=utf-8", INDEX_HTML)
+}
+
+/// The page is the same for every id: its script reads the reservation from the API.
+async fn status(_id: web::Path<String>) -> HttpResponse {
+    serve("text/html; charset=utf-8", STATUS_HTML)
+}
+
+/// The page holds no data: everything it shows comes from the admin API with a token.
+async fn admin() -> HttpResponse {
+    serve("text/html; charset=utf-8", ADMIN_HTML)
+}
+
+async fn asset(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (_, content_type, body) =
+        ASSETS.iter().find(|(n, ..)| *n == name.as_str()).ok_or_else(|| ApiError::not_found("no such asset"))?;
+    Ok(serve(content_type, body))
 }

@@ -67,7 +67,8 @@ impl CheckoutService {
     async fn open_session(&self, venue: &Venue, view: &ReservationView) -> Result<Checkout, CheckoutError> {
         let id = view.id.to_string();
         let local_start = view.window.start.with_timezone(&venue.timezone).format("%a %d %b %H:%M");
-        let status_url = format!("{}/v1/reservations/{id}", self.public_url);
+        // Back to the status page, which follows the reservation until the webhook lands.
+        let status_url = format!("{}/reservations/{id}", self.public_url);
         let params = CheckoutSessionParams {
             success_url: status_url.clone(),
             cancel_url: status_url,

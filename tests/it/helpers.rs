@@ -323,7 +323,7 @@ impl Api {
     }
 }
 
-/// The `result=` of a dev checkout redirect, asserting a 303 back to the page.
+/// The `result=` of a dev checkout redirect, asserting a 303 to the status page.
 pub fn dev_result(response: &Response, id: &str) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "dev checkout answers 303");
     let location = response
@@ -332,7 +332,7 @@ pub fn dev_result(response: &Response, id: &str) -> String {
         .expect("a 303 has a Location")
         .to_str()
         .expect("Location is ASCII");
-    let prefix = format!("/dev/checkout/{id}?result=");
+    let prefix = format!("/reservations/{id}?result=");
     location.strip_prefix(&prefix).unwrap_or_else(|| panic!("unexpected Location {location:?}")).to_owned()
 }
 

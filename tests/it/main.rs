@@ -3,10 +3,12 @@
 //! Module map: `helpers` (spawn_app on a random port with real sled in a temp dir, and
 //! the real binary for crash tests), then one module per area.
 
+mod browser;
 mod helpers;
 mod stripe_fake;
 
 mod admin;
+mod admin_activity;
 mod api_bad_input;
 mod api_dev_pay;
 mod api_idempotency;
@@ -18,9 +20,12 @@ mod domain_props;
 mod event_fixtures;
 mod limits;
 mod live_state;
+mod live_stream;
 mod log_integrity;
 mod metrics;
 mod openapi;
+mod pages_admin;
+mod pages_booking;
 mod passivation;
 mod replay_tool;
 mod secrets_in_logs;

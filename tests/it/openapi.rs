@@ -17,6 +17,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/v1/venues"),
     ("GET", "/v1/venues/{venue}"),
     ("GET", "/v1/venues/{venue}/windows"),
+    ("GET", "/v1/venues/{venue}/stream"),
     ("POST", "/v1/venues/{venue}/reservations"),
     ("GET", "/v1/reservations/{id}"),
     ("POST", "/v1/reservations/{id}/cancel"),
@@ -24,6 +25,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("PUT", "/v1/admin/venues/{venue}"),
     ("GET", "/v1/admin/venues/{venue}/windows/{start}/reservations"),
     ("POST", "/v1/admin/reservations/{id}/release"),
+    ("GET", "/v1/admin/venues/{venue}/activity"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
@@ -34,6 +36,9 @@ const DOCUMENTED: &[(&str, &str)] = &[
 /// HTML pages for people, not API: served, but deliberately left out of the document.
 const HTML_PAGES: &[(&str, &str)] = &[
     ("GET", "/"),
+    ("GET", "/reservations/{id}"),
+    ("GET", "/admin"),
+    ("GET", "/assets/booking.js"),
     ("GET", "/dev/checkout/{id}"),
     ("POST", "/dev/checkout/{id}/pay"),
     ("POST", "/dev/checkout/{id}/cancel"),
@@ -187,6 +192,9 @@ async fn call(app: &TestApp, method: &str, template: &str, id: &str) -> (StatusC
     }
     let response = request.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = response.status();
+    if status.is_success() && template.ends_with("/stream") {
+        return (status, Value::Null); // an event stream does not end: its head is the answer
+    }
     let text = response.text().await.expect("a body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

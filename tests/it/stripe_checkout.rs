@@ -83,7 +83,7 @@ async fn reserving_opens_a_checkout_session_with_exactly_the_expected_request() 
     assert_eq!(header(request, "Authorization"), "Bearer sk_test_fake");
     assert_eq!(header(request, "Content-Type"), "application/x-www-form-urlencoded");
     assert_eq!(header(request, "Idempotency-Key"), format!("checkout:{}", r.id));
-    let status_url = format!("{}/v1/reservations/{}", app.address, r.id);
+    let status_url = format!("{}/reservations/{}", app.address, r.id);
     let expires_at = (app.now() + Duration::minutes(31)).timestamp().to_string();
     let expected: BTreeSet<(String, String)> = [
         ("mode", "payment".to_owned()),

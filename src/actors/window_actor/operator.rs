@@ -26,11 +26,15 @@ impl Handler<Reschedule> for WindowActor {
             window.reschedule_unopened(capacity);
             self.scheduled_capacity = capacity;
             let counts = window.counts_at(now);
+            self.live.version = self.shared.live.next_version();
+            self.live.counts(self.last_ticket, counts);
+            self.publish_when_durable(ctx);
             let durable = self.barrier();
             return Box::pin(async move { durable.await.map(|()| counts) });
         }
         let reply = self.execute(Execute { command: Command::ChangeCapacity { capacity, by }, idempotency: None }, now);
         self.rearm_expiry_timer(ctx);
+        self.publish_when_durable(ctx);
         let counts = self.state.window().map(|window| window.counts_at(now));
         Box::pin(async move { reply.await.and(counts) })
     }

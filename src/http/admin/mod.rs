@@ -2,9 +2,11 @@
 //!
 //! Module map: [`auth`] (bearer token, operator name), [`dto`] (operator JSON shapes),
 //! [`venues`] (create or change a venue), [`windows`] (a window's reservations),
-//! [`reservations`] (release a hold by hand). Every handler authorizes first, before
+//! [`reservations`] (release a hold by hand), [`activity`] (recent refusals, late
+//! payments and refunds, for the dashboard at `/admin`). Every handler authorizes first, before
 //! it parses anything, so that without the token every route answers 401 alike.
 
+pub mod activity;
 pub mod auth;
 pub mod dto;
 pub mod reservations;
@@ -19,5 +21,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &'static str| web::resource(path).default_service(web::to(method_not_allowed));
     cfg.service(resource("/v1/admin/venues/{venue}").put(venues::save))
         .service(resource("/v1/admin/venues/{venue}/windows/{start}/reservations").get(windows::reservations))
-        .service(resource("/v1/admin/reservations/{id}/release").post(reservations::release));
+        .service(resource("/v1/admin/reservations/{id}/release").post(reservations::release))
+        .service(resource("/v1/admin/venues/{venue}/activity").get(activity::activity));
 }
