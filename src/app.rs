@@ -13,6 +13,7 @@ use crate::actors::{Booking, ClientHolds, Registry, Shared, Venues};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::rate_limit::ReserveRateLimit;
+use crate::http::recovering::RecoveringServer;
 use crate::http::{self, AppState};
 use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
@@ -62,14 +63,27 @@ fn bound_send_buffer(connection: &dyn std::any::Any, _: &mut actix_web::dev::Ext
 }
 
 impl Application {
-    /// Opens storage, recovers state (newest good snapshot + log tail), then binds the
-    /// listener: no request, `/readyz` included, is answered before recovery is done.
-    /// Nothing is served until [`Application::run_until_stopped`].
+    /// Binds the listener, opens storage and recovers state (newest good snapshot + log
+    /// tail) while a stand-in answers `503 not_ready` on the port (`/healthz` 200): no
+    /// request reaches state before recovery is done. The full API is served from
+    /// [`Application::run_until_stopped`] on.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         crate::telemetry::prometheus();
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let recovering = RecoveringServer::start(&listener)?;
+        let built = Self::recover_and_wire(config, clock, listener).await;
+        recovering.stop().await;
+        built
+    }
+
+    async fn recover_and_wire(config: Config, clock: Arc<dyn Clock>, listener: TcpListener) -> anyhow::Result<Self> {
         let log = EventLog::open(&config.data_dir)?;
         let snapshots = SnapshotDir::of_data_dir(&config.data_dir);
-        let recovered = recover_at_startup(&log, &snapshots, clock.now())?;
+        let recovered = {
+            let (log, snapshots, now) = (log.clone(), snapshots.clone(), clock.now());
+            // Recovery reads the whole tail: off the runtime, so the stand-in answers.
+            tokio::task::spawn_blocking(move || recover_at_startup(&log, &snapshots, now)).await??
+        };
         let (fatal_tx, fatal) = watch::channel(None);
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
@@ -86,7 +100,6 @@ impl Application {
         let resumed = booking.start_recovered(recovered.state.windows.values().cloned());
         tracing::info!(windows = resumed, "started the actors of recovered live windows");
         let snapshotter = Snapshotter::start(log, snapshots, clock, config.snapshot_every_events, recovered.state)?;
-        let listener = TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let checkout = start_payments(&config, &booking, &public_url)?;

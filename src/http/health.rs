@@ -51,7 +51,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     summary = "Readiness: the service can take writes",
     responses(
         (status = 200, description = "`{\"status\": \"ready\"}`", body = StatusJson),
-        (status = 503, description = "`not_ready`: the event log cannot be written; the service is stopping",
+        (status = 503, description = "`not_ready`: still recovering its state at start-up, or the event log cannot \
+                                      be written and the service is stopping",
          body = ErrorBody),
     ),
 )]

@@ -17,6 +17,7 @@ pub mod live;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
+pub mod recovering;
 pub mod request_id;
 pub mod reservations;
 pub mod venues;

@@ -27,6 +27,7 @@ mod openapi;
 mod pages_admin;
 mod pages_booking;
 mod passivation;
+mod recovering;
 mod replay_tool;
 mod secrets_in_logs;
 mod snapshot_fixtures;
