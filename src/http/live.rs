@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
+use super::dto::WindowJson;
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::actors::Booking;
@@ -43,33 +44,19 @@ pub struct StreamQuery {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// The data of one `window` event: a window's counts after a durable change.
+/// The data of one `window` event: a window's counts after a durable change (the
+/// fields of `GET /v1/venues/{venue}/windows`) and their version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveWindowJson {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub capacity: u32,
-    pub held: u32,
-    pub confirmed: u32,
-    pub available: u32,
-    /// More slots are taken than the window has (its capacity was lowered under them).
-    pub overcommitted: bool,
+    #[serde(flatten)]
+    pub window: WindowJson,
     /// Orders the counts of one window within a stream: of two, the higher is newer.
     pub version: u64,
 }
 
 impl LiveWindowJson {
     fn new(key: &WindowKey, counts: &WindowCounts, version: u64) -> Self {
-        Self {
-            start: key.start,
-            end: key.end(),
-            capacity: counts.capacity,
-            held: counts.held,
-            confirmed: counts.confirmed,
-            available: counts.available,
-            overcommitted: counts.overcommitted,
-            version,
-        }
+        Self { window: WindowJson::new(key, counts), version }
     }
 }
 
