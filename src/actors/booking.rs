@@ -8,17 +8,15 @@ use std::time::Duration as StdDuration;
 
 use actix::{Addr, MailboxError};
 use chrono::{DateTime, Utc};
-use futures_util::future::try_join_all;
 use uuid::Uuid;
 
 use super::client_holds::{Client, ClientHolds};
-use super::messages::{Execute, GetCounts, GetReservation, IdempotencyTag, WindowError};
+use super::messages::{Execute, GetReservation, IdempotencyTag, WindowError};
 use super::{Registry, Shared, Venues, WindowActor};
 use crate::domain::{
-    Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, Window, WindowCounts,
-    WindowKey, resolve_window_start,
+    Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, WindowKey, resolve_window_start,
 };
-use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
+use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX};
 use crate::store::{IdempotentOutcome, StoreError};
 use crate::telemetry;
 
@@ -260,59 +258,5 @@ impl Booking {
     /// Records a payment; the same `payment_ref` twice is a no-op.
     pub async fn confirm(&self, id: ReservationId, payment_ref: String) -> Result<ReservationView, BookingError> {
         self.execute(id, Command::Confirm { reservation_id: id, payment_ref }).await
-    }
-
-    /// Counts of every window starting in `[from, to)`; default: the current window.
-    pub async fn windows(
-        &self,
-        venue_id: &str,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-    ) -> Result<Vec<(WindowKey, WindowCounts)>, BookingError> {
-        let venue = self.venue(venue_id)?;
-        let now = self.shared.clock.now();
-        let from = from.unwrap_or(now);
-        let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
-        let counts = Self::window_starts(now, from, to)?.into_iter().map(|start| self.counts(&venue, start, now));
-        try_join_all(counts).await
-    }
-
-    /// Starts of the windows overlapping `[from, to)`, which must lie near `now` and
-    /// span at most `WINDOWS_PER_QUERY_MAX` windows.
-    pub(super) fn window_starts(
-        now: DateTime<Utc>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<DateTime<Utc>>, BookingError> {
-        let reach = chrono::Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
-        if from < now - reach || to > now + reach {
-            return Err(BookingError::BadRange(format!(
-                "from and to must lie within {SALES_HORIZON_DAYS_MAX} days of now"
-            )));
-        }
-        if to <= from {
-            return Err(BookingError::BadRange("`to` must be after `from`".into()));
-        }
-        let starts: Vec<_> = crate::domain::window_starts_covering(from, to).take(WINDOWS_PER_QUERY_MAX + 1).collect();
-        if starts.len() > WINDOWS_PER_QUERY_MAX {
-            return Err(BookingError::BadRange(format!("at most {WINDOWS_PER_QUERY_MAX} windows per query")));
-        }
-        Ok(starts)
-    }
-
-    /// Counts of one window; a window with no events is answered without an actor.
-    async fn counts(
-        &self,
-        venue: &Venue,
-        start: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(WindowKey, WindowCounts), BookingError> {
-        let key = WindowKey::new(venue.id.clone(), start);
-        let addr = match self.registry.live_window(&key) {
-            Some(addr) => addr,
-            None if self.shared.log.window_exists(&key)? => self.actor(venue, start)?,
-            None => return Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now))),
-        };
-        Ok((key, ask(addr, GetCounts).await??))
     }
 }

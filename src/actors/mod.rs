@@ -6,6 +6,7 @@
 //! - [`registry`]: finds or starts window actors, spread over one arbiter per core.
 //! - [`booking`]: the facade adapters call: validates requests, resolves windows,
 //!   handles `Idempotency-Key`, and talks to window actors with timeouts.
+//! - [`availability`]: counts of a venue's windows over a range.
 //! - [`admin`]: the operator side of the facade: venue changes, window listings,
 //!   releasing holds by hand.
 //! - [`venues`]: the venues known to the service, loaded from and seeded into the log,
@@ -18,6 +19,7 @@
 
 pub mod activity;
 pub mod admin;
+pub mod availability;
 pub mod booking;
 pub mod client_holds;
 pub mod live;
