@@ -122,15 +122,20 @@ fn place(rng: &mut Rng) -> Command {
 
 /// Writes `records` durably into the log in `dir` in submissions of a few records each
 /// (as actors do), then closes it.
-pub fn write_log(dir: &Path, records: &[(DateTime<Utc>, Record)]) {
+/// Writes `records` through a journal and returns the log handle. The caller reads
+/// through it rather than reopening: sled releases its file lock only once its own
+/// background flusher has wound down, so an immediate reopen in the same process can
+/// fail on a loaded machine.
+pub fn write_log(dir: &Path, records: &[(DateTime<Utc>, Record)]) -> EventLog {
     let log = EventLog::open(dir).expect("open log");
-    let journal = Journal::start(log, JournalOptions::default(), Box::new(|_| {})).expect("start journal");
+    let journal = Journal::start(log.clone(), JournalOptions::default(), Box::new(|_| {})).expect("start journal");
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     for chunk in records.chunks(7) {
         let (_, durable) = journal.append(chunk.to_vec());
         runtime.block_on(durable).expect("durable");
     }
     journal.shutdown();
+    log
 }
 
 #[test]

@@ -28,8 +28,7 @@ struct Fixture {
 fn fixture(seed: u64) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let records = history(seed, STEPS);
-    write_log(dir.path(), &records);
-    let log = EventLog::open(dir.path()).expect("reopen log");
+    let log = write_log(dir.path(), &records);
     let end = log.last_seq().expect("last seq");
     assert_eq!(end, records.len() as u64, "seed {seed}: every record is in the log");
     let mut times = vec![records[0].0];
