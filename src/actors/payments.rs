@@ -8,11 +8,10 @@ impl Booking {
     /// Records a provider's payment; answers once the outcome (confirmation or refund
     /// owed) is durable. The same payment reported again changes nothing.
     pub async fn record_payment(&self, id: ReservationId, payment: Payment) -> Result<ReservationView, BookingError> {
-        // The price the hold was sold at: an operator may have changed it since.
-        let placed_at = self.reservation(id).await?.placed_at;
         let window = self.log().reservation_window(&id)?.ok_or(BookingError::ReservationNotFound)?;
-        let price = self.venues().price_at(&window.venue_id, placed_at).ok_or(BookingError::ReservationNotFound)?;
-        self.execute(id, Command::RecordPayment { reservation_id: id, payment, price }).await
+        // The whole history: the window checks the payment against its hold's price.
+        let prices = self.venues().prices(&window.venue_id).ok_or(BookingError::ReservationNotFound)?;
+        self.execute(id, Command::RecordPayment { reservation_id: id, payment, prices }).await
     }
 
     /// Records that the provider accepted the refund of `payment_intent`.

@@ -57,7 +57,7 @@ impl Venues {
         let mut by_id: BTreeMap<VenueId, Arc<Venue>> = BTreeMap::new();
         let mut prices: BTreeMap<VenueId, PriceHistory> = BTreeMap::new();
         for (recorded_at, venue) in log.venue_history()? {
-            prices.entry(venue.id.clone()).or_default().record(recorded_at, Price::of(&venue));
+            record_price(&mut prices, recorded_at, &venue);
             by_id.insert(venue.id.clone(), Arc::new(venue));
         }
         let mut records = Vec::new();
@@ -70,7 +70,7 @@ impl Venues {
                 None => {
                     let now = clock.now();
                     records.push((now, Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
-                    prices.entry(venue.id.clone()).or_default().record(now, Price::of(venue));
+                    record_price(&mut prices, now, venue);
                     by_id.insert(venue.id.clone(), Arc::new(venue.clone()));
                 }
             }
@@ -83,10 +83,9 @@ impl Venues {
         Ok(Self { by_id, prices, changes: Arc::default() })
     }
 
-    /// The venue's price when `at` (a hold's placement) happened.
-    pub fn price_at(&self, id: &VenueId, at: DateTime<Utc>) -> Option<Price> {
-        let prices = self.prices.read().expect("prices lock is never poisoned");
-        prices.get(id).and_then(|history| history.at(at)).cloned()
+    /// Every price the venue had, for checking a payment against its hold's price.
+    pub fn prices(&self, id: &VenueId) -> Option<PriceHistory> {
+        self.prices.read().expect("prices lock is never poisoned").get(id).cloned()
     }
 
     /// Waits for the right to change venues; hold the guard until the change is done.
@@ -111,8 +110,7 @@ impl Venues {
         };
         let event = VenueEvent::VenueChanged { venue: venue.clone(), by: by.to_owned() };
         journal.append(vec![(now, Record::Venue(event))]).1.await?;
-        let mut prices = self.prices.write().expect("prices lock is never poisoned");
-        prices.entry(venue.id.clone()).or_default().record(now, Price::of(&venue));
+        record_price(&mut self.prices.write().expect("prices lock is never poisoned"), now, &venue);
         let mut by_id = self.by_id.write().expect("venues lock is never poisoned");
         by_id.insert(venue.id.clone(), Arc::new(venue));
         Ok(saved)
@@ -124,5 +122,14 @@ impl Venues {
 
     pub fn all(&self) -> Vec<Arc<Venue>> {
         self.by_id.read().expect("venues lock is never poisoned").values().cloned().collect()
+    }
+}
+
+/// Adds `venue`'s price, in force from `at`, to its history.
+fn record_price(prices: &mut BTreeMap<VenueId, PriceHistory>, at: DateTime<Utc>, venue: &Venue) {
+    let price = Price::of(venue);
+    match prices.get_mut(&venue.id) {
+        Some(history) => history.record(at, price),
+        None => drop(prices.insert(venue.id.clone(), PriceHistory::starting(price))),
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 
-use super::{Checkout, Payment, Price, ReservationId};
+use super::{Checkout, Payment, PriceHistory, ReservationId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -13,7 +13,7 @@ pub enum Command {
     Confirm { reservation_id: ReservationId, payment_ref: String },
     /// Record a payment the provider reports (Stripe). Unlike `Confirm` it never fails
     /// for lack of room: money was taken, so the answer is a confirmation or a refund.
-    RecordPayment { reservation_id: ReservationId, payment: Payment, price: Price },
+    RecordPayment { reservation_id: ReservationId, payment: Payment, prices: PriceHistory },
     /// Record that the provider accepted the refund owed for `payment_intent`.
     RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_id: String },
     /// Record the provider's checkout page opened for a reservation. A page whose hold

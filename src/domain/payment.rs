@@ -33,25 +33,34 @@ impl Price {
 
 /// The prices a venue had and since when, so that a payment is checked against the
 /// price its hold was sold at, not one an operator set later.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriceHistory {
-    /// Ordered by time; each price holds until the next.
+    /// Ordered by time, never empty, the first from the beginning of time; each price
+    /// holds until the next.
     since: Vec<(DateTime<Utc>, Price)>,
 }
 
 impl PriceHistory {
+    /// A history whose first price holds from the beginning of time.
+    pub fn starting(price: Price) -> Self {
+        Self { since: vec![(DateTime::<Utc>::MIN_UTC, price)] }
+    }
+
     /// Records that `price` applies from `at` on (no entry if it is already the price).
+    /// Log order wins over clock order: a record stamped earlier than the one before it
+    /// (the clock stepped back) takes effect from the previous one's time.
     pub fn record(&mut self, at: DateTime<Utc>, price: Price) {
-        assert!(self.since.last().is_none_or(|(last, _)| *last <= at), "prices are recorded in time order");
-        if self.since.last().is_none_or(|(_, current)| *current != price) {
+        let (last_at, current) = self.since.last().expect("a history is never empty");
+        if *current != price {
+            let at = at.max(*last_at);
             self.since.push((at, price));
         }
     }
 
-    /// The price in force at `at`; before the first record, the first price.
-    pub fn at(&self, at: DateTime<Utc>) -> Option<&Price> {
+    /// The price in force at `at`.
+    pub fn at(&self, at: DateTime<Utc>) -> &Price {
         let in_force = self.since.iter().rev().find(|(since, _)| *since <= at);
-        in_force.or(self.since.first()).map(|(_, price)| price)
+        &in_force.expect("the first price holds from the beginning of time").1
     }
 }
 
@@ -99,7 +108,7 @@ impl Window {
         &self,
         id: ReservationId,
         payment: &Payment,
-        price: &Price,
+        prices: &PriceHistory,
         room: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<WindowEvent>, Rejection> {
@@ -117,7 +126,8 @@ impl Window {
                 owed_at: now,
             }))
         };
-        if !matches_price(payment, price, r.quantity) {
+        // The price the hold was sold at: an operator may have changed it since.
+        if !matches_price(payment, prices.at(r.placed_at), r.quantity) {
             return refund(RefundReason::AmountMismatch);
         }
         if r.status == ReservationStatus::Confirmed {

@@ -113,8 +113,8 @@ impl Window {
                 events.extend(self.decide_confirm(*reservation_id, payment_ref, room, now)?);
             }
             Command::Cancel { reservation_id } => events.extend(self.decide_cancel(*reservation_id, now)?),
-            Command::RecordPayment { reservation_id, payment, price } => {
-                events.extend(self.decide_payment(*reservation_id, payment, price, room, now)?);
+            Command::RecordPayment { reservation_id, payment, prices } => {
+                events.extend(self.decide_payment(*reservation_id, payment, prices, room, now)?);
             }
             Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
                 events.extend(self.decide_refund_issued(*reservation_id, payment_intent, refund_id, now)?);

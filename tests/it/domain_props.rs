@@ -13,8 +13,9 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use qskip::domain::{
-    Checkout, Command, HourOverride, Payment, Price, RefundReason, Rejection, ReservationId, ReservationStatus,
-    ReservationView, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, Window, WindowEvent, WindowKey,
+    Checkout, Command, HourOverride, Payment, Price, PriceHistory, RefundReason, Rejection, ReservationId,
+    ReservationStatus, ReservationView, ReserveRequest, Schedule, Venue, VenueEvent, VenueId, Window, WindowEvent,
+    WindowKey,
 };
 use qskip::store::codec;
 use qskip::store::{IdempotencyEntry, IdempotentOutcome, Record};
@@ -64,7 +65,7 @@ fn price() -> Price {
 /// A provider's payment for reservation `id`, checked against `price()`.
 fn pay(id: u8, intent: &str, amount_minor: Option<u64>, currency: Option<&str>) -> Command {
     let payment = Payment { intent: intent.into(), amount_minor, currency: currency.map(Into::into) };
-    Command::RecordPayment { reservation_id: rid(id), payment, price: price() }
+    Command::RecordPayment { reservation_id: rid(id), payment, prices: PriceHistory::starting(price()) }
 }
 
 /// The provider accepted the refund of `intent` (paid for reservation `id`).
@@ -231,7 +232,9 @@ impl Model {
                     events.push(confirmed(true));
                 }
             }
-            Command::RecordPayment { reservation_id, payment, price } => {
+            Command::RecordPayment { reservation_id, payment, .. } => {
+                // Scripts run with one price for all time.
+                let price = price();
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
                 if Self::has_payment(r, &payment.intent) {
                     return Ok(events);

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use qskip::domain::{
-    Checkout, Command, Payment, Price, ReservationId, Schedule, Venue, VenueEvent, VenueId, Window, WindowKey,
+    Checkout, Command, Payment, Price, PriceHistory, ReservationId, Schedule, Venue, VenueEvent, VenueId, Window,
+    WindowKey,
 };
 use qskip::store::{EventLog, Journal, JournalOptions, Record};
 
@@ -83,7 +84,7 @@ fn command(rng: &mut Rng, window: &Window, step: usize) -> Command {
             // Sometimes the wrong amount, sometimes late: refunds owed.
             let amount = if rng.below(4) == 0 { Some(1) } else { None };
             let payment = Payment { intent: format!("pi_{step}"), amount_minor: amount, currency: None };
-            Command::RecordPayment { reservation_id: id, payment, price }
+            Command::RecordPayment { reservation_id: id, payment, prices: PriceHistory::starting(price.clone()) }
         }
         6 => {
             let owed = window.reservation(&id).and_then(|r| r.refunds.iter().find(|f| f.refund_id.is_none()));
