@@ -61,6 +61,11 @@ pub const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
 /// How often the refund worker looks for refunds still owed, in milliseconds.
 pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
 
+/// Attempts at a refund Stripe keeps failing (network, 5xx, 429) before the worker
+/// records `RefundFailed` for an operator. With the backoff (1 s doubling to 5 min)
+/// that is about 40 minutes of an outage. Errors retrying cannot fix end at once.
+pub const REFUND_ATTEMPTS_MAX: u32 = 16;
+
 /// How often the session-expiry worker looks at open checkout pages, in milliseconds.
 /// Each open page costs one message to its window actor per pass.
 pub const SESSION_EXPIRY_SCAN_INTERVAL_MS: u64 = 2_000;

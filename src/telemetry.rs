@@ -36,6 +36,7 @@ pub const CAPACITY_CHANGES: &str = "qskip_capacity_changes_total";
 pub const WEBHOOK_EVENTS: &str = "qskip_webhook_events_total";
 pub const REFUND_ATTEMPTS_FAILED: &str = "qskip_refund_attempts_failed_total";
 pub const REFUNDS_PENDING: &str = "qskip_refunds_pending";
+pub const REFUNDS_FAILED: &str = "qskip_refunds_failed";
 pub const REFUND_OLDEST_PENDING: &str = "qskip_refund_oldest_pending_seconds";
 
 const SECONDS_BUCKETS: &[f64] =
@@ -88,6 +89,7 @@ fn describe() {
         "Refund attempts that failed at Stripe or in recording (retried with backoff)"
     );
     describe_gauge!(REFUNDS_PENDING, "Refunds owed and not issued yet, at the last refund worker pass");
+    describe_gauge!(REFUNDS_FAILED, "Refunds owed that Stripe kept refusing: waiting for an operator to retry");
     describe_gauge!(REFUND_OLDEST_PENDING, "Age of the oldest refund still owed (0 when none): alert when it grows");
 }
 
@@ -153,7 +155,7 @@ impl WindowMetrics {
                 WindowEvent::HoldConfirmed { late: false, .. } => self.on_time.increment(1),
                 WindowEvent::HoldConfirmed { late: true, .. } => self.late.increment(1),
                 WindowEvent::RefundOwed { reason, .. } => self.refunds_owed[*reason as usize].increment(1),
-                WindowEvent::RefundIssued { .. } => self.refunds_issued.increment(1),
+                WindowEvent::RefundIssued { .. } | WindowEvent::RefundSettled { .. } => self.refunds_issued.increment(1),
                 WindowEvent::HoldReleased { .. } => self.released.increment(1),
                 WindowEvent::CapacityChanged { .. } => self.capacity_changes.increment(1),
                 _ => {}
@@ -214,9 +216,12 @@ pub fn record_refund_attempt_failed(venue: &str) {
 
 /// Refunds still owed per venue (every venue named, so a venue that drained reads 0)
 /// and the age of the oldest.
-pub fn set_refunds_pending<'a>(pending: impl IntoIterator<Item = (&'a str, usize)>, oldest_secs: f64) {
-    for (venue, count) in pending {
-        gauge!(REFUNDS_PENDING, "venue" => venue.to_owned()).set(count as f64);
+/// Per venue: refunds still owed (failed ones included), and those of them the worker
+/// gave up on (waiting for an operator).
+pub fn set_refunds_pending<'a>(pending: impl IntoIterator<Item = (&'a str, usize, usize)>, oldest_secs: f64) {
+    for (venue, owed, failed) in pending {
+        gauge!(REFUNDS_PENDING, "venue" => venue.to_owned()).set(owed as f64);
+        gauge!(REFUNDS_FAILED, "venue" => venue.to_owned()).set(failed as f64);
     }
     gauge!(REFUND_OLDEST_PENDING).set(oldest_secs);
 }

@@ -24,6 +24,8 @@ pub enum ActivityKind {
     RefundOwed { reservation_id: ReservationId, reason: RefundReason, amount_minor: Option<u64> },
     /// The provider accepted a refund.
     RefundIssued { reservation_id: ReservationId, refund_id: String },
+    /// The refund worker gave up on a refund: an operator must retry it.
+    RefundFailed { reservation_id: ReservationId, error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,13 @@ impl Activity {
             }),
             WindowEvent::RefundIssued { reservation_id, refund_id, .. } => {
                 Some(ActivityKind::RefundIssued { reservation_id: *reservation_id, refund_id: refund_id.clone() })
+            }
+            WindowEvent::RefundSettled { reservation_id, refund_ids, .. } => Some(ActivityKind::RefundIssued {
+                reservation_id: *reservation_id,
+                refund_id: refund_ids.join(","),
+            }),
+            WindowEvent::RefundFailed { reservation_id, error, .. } => {
+                Some(ActivityKind::RefundFailed { reservation_id: *reservation_id, error: error.clone() })
             }
             _ => None,
         });

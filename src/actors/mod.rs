@@ -55,4 +55,6 @@ pub struct Shared {
     pub live: live::LiveHub,
     /// Recent notable outcomes per venue, for the admin dashboard.
     pub activity: activity::ActivityLog,
+    /// The venues and their price histories: a reservation's view carries its amount.
+    pub venues: Venues,
 }

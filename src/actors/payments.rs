@@ -14,14 +14,33 @@ impl Booking {
         self.execute(id, Command::RecordPayment { reservation_id: id, payment, prices }).await
     }
 
-    /// Records that the provider accepted the refund of `payment_intent`.
+    /// Records that the provider paid back the refund owed for `payment_intent` with
+    /// `refund_ids` (never empty), adding up to `refunded_minor` when known.
     pub async fn record_refund(
         &self,
         id: ReservationId,
         payment_intent: String,
-        refund_id: String,
+        refund_ids: Vec<String>,
+        refunded_minor: Option<u64>,
     ) -> Result<ReservationView, BookingError> {
-        self.execute(id, Command::RecordRefund { reservation_id: id, payment_intent, refund_id }).await
+        self.execute(id, Command::RecordRefund { reservation_id: id, payment_intent, refund_ids, refunded_minor }).await
+    }
+
+    /// Records that the refund worker gave up on the refund of `payment_intent`: it
+    /// waits for an operator (it is still owed).
+    pub async fn fail_refund(
+        &self,
+        id: ReservationId,
+        payment_intent: String,
+        attempts: u32,
+        error: String,
+    ) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::FailRefund { reservation_id: id, payment_intent, attempts, error }).await
+    }
+
+    /// An operator hands every failed refund of a reservation back to the worker.
+    pub async fn retry_refunds(&self, id: ReservationId, by: String) -> Result<ReservationView, BookingError> {
+        self.execute(id, Command::RetryRefunds { reservation_id: id, by }).await
     }
 }
 

@@ -24,7 +24,7 @@ use super::Shared;
 use super::activity::Activity;
 use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
-use crate::domain::{Command, Rejection, ReservationView, Window, WindowEvent, WindowKey};
+use crate::domain::{Command, PriceHistory, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
 use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
@@ -143,7 +143,13 @@ impl WindowActor {
         async move { durable.await.map_err(unavailable) }
     }
 
+    /// The venue's price history, which fixes what each reservation costs.
+    fn prices(&self) -> PriceHistory {
+        self.shared.venues.prices(&self.key.venue_id).expect("a window exists only for a registered venue")
+    }
+
     fn execute(&mut self, msg: Execute, now: DateTime<Utc>) -> Reply<Option<ReservationView>> {
+        let prices = self.prices();
         let window = match self.state.window() {
             Ok(window) => window,
             Err(error) => return Box::pin(ready(Err(error))),
@@ -179,7 +185,7 @@ impl WindowActor {
         }
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
-            ReservationView::of(window.key(), reservation, now)
+            ReservationView::of(window.key(), reservation, &prices, now)
         });
         let mut records: Vec<_> = events.into_iter().map(|e| (now, Record::Window(self.key.clone(), e))).collect();
         if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (msg.idempotency, &msg.command) {

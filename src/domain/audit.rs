@@ -31,6 +31,12 @@ pub enum Violation {
     PaymentCountedTwice(String),
     #[error("refund of {0} issued but none is owed")]
     RefundNotOwed(String),
+    #[error("refund of {0} marked failed twice")]
+    RefundFailedTwice(String),
+    #[error("refund of {0} retried but it had not failed")]
+    RefundNotFailed(String),
+    #[error("refund of {0} settled with no refund named")]
+    RefundSettledWithoutRefund(String),
     #[error("a second checkout opened for reservation {0}")]
     CheckoutTwice(String),
     #[error("checkout {0} closed but it is not open")]
@@ -88,15 +94,10 @@ impl Window {
                     false => Ok(()),
                 }
             }
-            WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
-                let r = self
-                    .reservation(reservation_id)
-                    .ok_or_else(|| Violation::UnknownReservation(reservation_id.to_string()))?;
-                match r.refunds.iter().any(|f| &f.payment_intent == payment_intent && f.refund_id.is_none()) {
-                    true => Ok(()),
-                    false => Err(Violation::RefundNotOwed(payment_intent.clone())),
-                }
-            }
+            WindowEvent::RefundIssued { .. }
+            | WindowEvent::RefundSettled { .. }
+            | WindowEvent::RefundFailed { .. }
+            | WindowEvent::RefundRetried { .. } => self.audit_refund(event),
             WindowEvent::CheckoutOpened { reservation_id, .. } => match self.reservation(reservation_id) {
                 None => Err(Violation::UnknownReservation(reservation_id.to_string())),
                 Some(r) if r.checkout.is_some() => Err(Violation::CheckoutTwice(reservation_id.to_string())),
@@ -121,6 +122,30 @@ impl Window {
                     status => Err(Violation::NotHeld { id: reservation_id.to_string(), status }),
                 }
             }
+        }
+    }
+}
+
+impl Window {
+    /// A refund lifecycle event must concern a debt still unsettled, in the right state.
+    fn audit_refund(&self, event: &WindowEvent) -> Result<(), Violation> {
+        let (id, intent) = match event {
+            WindowEvent::RefundIssued { reservation_id, payment_intent, .. }
+            | WindowEvent::RefundSettled { reservation_id, payment_intent, .. }
+            | WindowEvent::RefundFailed { reservation_id, payment_intent, .. }
+            | WindowEvent::RefundRetried { reservation_id, payment_intent, .. } => (reservation_id, payment_intent),
+            other => unreachable!("audit_refund only takes refund lifecycle events, got {other:?}"),
+        };
+        let r = self.reservation(id).ok_or_else(|| Violation::UnknownReservation(id.to_string()))?;
+        let owed = r.refunds.iter().find(|f| &f.payment_intent == intent && !f.is_settled());
+        let owed = owed.ok_or_else(|| Violation::RefundNotOwed(intent.clone()))?;
+        match event {
+            WindowEvent::RefundSettled { refund_ids, .. } if refund_ids.is_empty() => {
+                Err(Violation::RefundSettledWithoutRefund(intent.clone()))
+            }
+            WindowEvent::RefundFailed { .. } if owed.failure.is_some() => Err(Violation::RefundFailedTwice(intent.clone())),
+            WindowEvent::RefundRetried { .. } if owed.failure.is_none() => Err(Violation::RefundNotFailed(intent.clone())),
+            _ => Ok(()),
         }
     }
 }

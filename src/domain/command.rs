@@ -14,8 +14,13 @@ pub enum Command {
     /// Record a payment the provider reports (Stripe). Unlike `Confirm` it never fails
     /// for lack of room: money was taken, so the answer is a confirmation or a refund.
     RecordPayment { reservation_id: ReservationId, payment: Payment, prices: PriceHistory },
-    /// Record that the provider accepted the refund owed for `payment_intent`.
-    RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_id: String },
+    /// Record that the provider paid back the refund owed for `payment_intent`, with
+    /// `refund_ids` (never empty) adding up to `refunded_minor` when known.
+    RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_ids: Vec<String>, refunded_minor: Option<u64> },
+    /// Stop retrying the refund of `payment_intent`: the provider keeps refusing it.
+    FailRefund { reservation_id: ReservationId, payment_intent: String, attempts: u32, error: String },
+    /// Hand every failed refund of a reservation back to the worker (an operator).
+    RetryRefunds { reservation_id: ReservationId, by: String },
     /// Record the provider's checkout page opened for a reservation. A page whose hold
     /// ended meanwhile is recorded too, so the session-expiry worker closes it.
     OpenCheckout { reservation_id: ReservationId, checkout: Checkout },
@@ -40,6 +45,8 @@ impl Command {
             | Self::Cancel { reservation_id }
             | Self::RecordPayment { reservation_id, .. }
             | Self::RecordRefund { reservation_id, .. }
+            | Self::FailRefund { reservation_id, .. }
+            | Self::RetryRefunds { reservation_id, .. }
             | Self::OpenCheckout { reservation_id, .. }
             | Self::CloseCheckout { reservation_id, .. }
             | Self::Release { reservation_id, .. } => Some(*reservation_id),

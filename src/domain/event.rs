@@ -40,13 +40,35 @@ pub enum WindowEvent {
     CheckoutOpened { reservation_id: ReservationId, checkout: Checkout, opened_at: DateTime<Utc> },
     /// The checkout page can take no payment any more (expired at the provider, or paid).
     CheckoutClosed { reservation_id: ReservationId, session_id: String, closed_at: DateTime<Utc> },
-    /// The provider accepted the refund of `payment_intent`.
+    /// The provider accepted the refund of `payment_intent` (written before
+    /// `RefundSettled` existed; still read, no longer written).
     RefundIssued { reservation_id: ReservationId, payment_intent: String, refund_id: String, issued_at: DateTime<Utc> },
     /// An operator changed the venue's schedule and with it this window's capacity.
     /// Nothing already held or confirmed is taken back.
     CapacityChanged { capacity: u32, changed_at: DateTime<Utc>, by: String },
     /// An operator released a live hold by hand; the reservation is cancelled.
     HoldReleased { reservation_id: ReservationId, released_at: DateTime<Utc>, by: String },
+    /// The provider paid the debt for `payment_intent` back: `refund_ids` are the
+    /// refunds at the provider that count (ours, or an operator's from the dashboard),
+    /// adding up to `refunded_minor` when known. Ends the debt (supersedes `RefundIssued`).
+    RefundSettled {
+        reservation_id: ReservationId,
+        payment_intent: String,
+        refund_ids: Vec<String>,
+        refunded_minor: Option<u64>,
+        settled_at: DateTime<Utc>,
+    },
+    /// The refund worker gave up on a debt after `attempts` (the provider kept refusing
+    /// it, or refused it for good): it waits for an operator. Still owed.
+    RefundFailed {
+        reservation_id: ReservationId,
+        payment_intent: String,
+        attempts: u32,
+        error: String,
+        failed_at: DateTime<Utc>,
+    },
+    /// An operator handed a failed refund back to the refund worker.
+    RefundRetried { reservation_id: ReservationId, payment_intent: String, retried_at: DateTime<Utc>, by: String },
 }
 
 /// Something that happened to a venue's definition.

@@ -62,6 +62,37 @@ impl PriceHistory {
         let in_force = self.since.iter().rev().find(|(since, _)| *since <= at);
         &in_force.expect("the first price holds from the beginning of time").1
     }
+
+    /// What a hold of `quantity` placed at `placed_at` costs: the one place a price is
+    /// multiplied. The reservation's view, the checkout page and the payment check all
+    /// take their amount from here, so none can disagree after a price change.
+    pub fn amount_of(&self, placed_at: DateTime<Utc>, quantity: u32) -> Amount {
+        let price = self.at(placed_at);
+        Amount { unit_minor: price.unit_minor, quantity, currency: price.currency.clone() }
+    }
+}
+
+/// What one reservation costs: its quantity at the unit price of the moment its hold
+/// was placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amount {
+    pub unit_minor: u64,
+    pub quantity: u32,
+    pub currency: String,
+}
+
+impl Amount {
+    /// The total in minor units (saturating: prices and quantities are bounded far
+    /// below an overflow by `PRICE_MINOR_MAX` and `RESERVATION_QUANTITY_MAX`).
+    pub fn total_minor(&self) -> u64 {
+        self.unit_minor.saturating_mul(u64::from(self.quantity))
+    }
+
+    /// True when `payment` paid exactly this (what it does not report is not checked).
+    pub fn is_paid_by(&self, payment: &Payment) -> bool {
+        payment.amount_minor.is_none_or(|amount| amount == self.total_minor())
+            && payment.currency.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(&self.currency))
+    }
 }
 
 /// Why a payment is refunded. (Discriminants index per-reason tables.)
@@ -95,12 +126,6 @@ impl Reservation {
     }
 }
 
-fn matches_price(payment: &Payment, price: &Price, quantity: u32) -> bool {
-    let expected = price.unit_minor.saturating_mul(u64::from(quantity));
-    payment.amount_minor.is_none_or(|amount| amount == expected)
-        && payment.currency.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(&price.currency))
-}
-
 impl Window {
     /// A provider's payment: confirm the reservation (on time, or late if there is room
     /// now) or owe a refund. `room` is the window's free slots at `now`.
@@ -127,7 +152,7 @@ impl Window {
             }))
         };
         // The price the hold was sold at: an operator may have changed it since.
-        if !matches_price(payment, prices.at(r.placed_at), r.quantity) {
+        if !prices.amount_of(r.placed_at, r.quantity).is_paid_by(payment) {
             return refund(RefundReason::AmountMismatch);
         }
         if r.status == ReservationStatus::Confirmed {
@@ -137,52 +162,6 @@ impl Window {
             Err(Rejection::WindowEnded { .. }) => refund(RefundReason::WindowEnded),
             Err(Rejection::SoldOut { .. }) => refund(RefundReason::SoldOut),
             other => other,
-        }
-    }
-
-    /// The provider accepted a refund; a repeated report changes nothing.
-    pub(super) fn decide_refund_issued(
-        &self,
-        id: ReservationId,
-        intent: &str,
-        refund_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<WindowEvent>, Rejection> {
-        let r = self.reservations.get(&id).ok_or(Rejection::UnknownReservation)?;
-        let refund = r.refunds.iter().find(|f| f.payment_intent == intent).ok_or(Rejection::NoRefundOwed)?;
-        if refund.refund_id.is_some() {
-            return Ok(None);
-        }
-        Ok(Some(WindowEvent::RefundIssued {
-            reservation_id: id,
-            payment_intent: intent.to_owned(),
-            refund_id: refund_id.to_owned(),
-            issued_at: now,
-        }))
-    }
-
-    /// Folds `RefundOwed` / `RefundIssued`; the hold's own state is untouched.
-    pub(super) fn apply_refund(&mut self, event: &WindowEvent) {
-        match event {
-            WindowEvent::RefundOwed { reservation_id, payment_intent, amount_minor, currency, reason, .. } => {
-                let r = self.reservations.get_mut(reservation_id).expect("a refund is owed for a known reservation");
-                assert!(!r.has_payment(payment_intent), "{reservation_id}: payment {payment_intent} counted twice");
-                r.refunds.push(super::Refund {
-                    payment_intent: payment_intent.clone(),
-                    amount_minor: *amount_minor,
-                    currency: currency.clone(),
-                    reason: *reason,
-                    refund_id: None,
-                });
-            }
-            WindowEvent::RefundIssued { reservation_id, payment_intent, refund_id, .. } => {
-                let r = self.reservations.get_mut(reservation_id).expect("a refund is issued for a known reservation");
-                let owed = r.refunds.iter_mut().find(|f| &f.payment_intent == payment_intent);
-                let owed = owed.expect("RefundIssued follows its RefundOwed");
-                assert!(owed.refund_id.is_none(), "{reservation_id}: refund of {payment_intent} issued twice");
-                owed.refund_id = Some(refund_id.clone());
-            }
-            other => unreachable!("apply_refund only takes refund events, got {other:?}"),
         }
     }
 }

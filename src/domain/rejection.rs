@@ -30,6 +30,8 @@ pub enum Rejection {
     InvalidEmail,
     #[error("no refund is owed for this payment")]
     NoRefundOwed,
+    #[error("no refund of this reservation is waiting for an operator")]
+    NoFailedRefund,
     #[error("another checkout page is already open for this reservation")]
     CheckoutAlreadyOpen,
     #[error("no such checkout page for this reservation")]
@@ -59,6 +61,7 @@ impl Rejection {
             Self::WindowFull => "window_full",
             Self::InvalidEmail => "invalid_email",
             Self::NoRefundOwed => "no_refund_owed",
+            Self::NoFailedRefund => "no_failed_refund",
             Self::CheckoutAlreadyOpen => "checkout_already_open",
             Self::UnknownCheckout => "checkout_not_found",
             Self::WindowNotOpened => "window_not_opened",

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{Checkout, RefundReason, ReservationId, WindowKey};
+use super::{Amount, Checkout, RefundFailure, RefundReason, ReservationId, WindowKey};
 
 /// Where a reservation stands. `Held` counts against capacity until `expires_at`.
 /// The first four are stored; `RefundOwed` and `Refunded` are only ever shown: a
@@ -55,14 +55,21 @@ pub struct Reservation {
     pub checkout: Option<Checkout>,
 }
 
-/// A refund owed for one payment; `refund_id` is set once the provider accepted it.
+/// A refund owed for one payment; `refund_id` is set once the provider paid it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     pub payment_intent: String,
+    /// What the payment took, as the provider reported it: what is owed back.
     pub amount_minor: Option<u64>,
     pub currency: Option<String>,
     pub reason: RefundReason,
+    /// The refund at the provider that settled the debt (the last, if several did).
     pub refund_id: Option<String>,
+    /// What the provider's refunds for this payment add up to, once settled (`None`
+    /// for a debt of unknown amount, refunded in full, or settled before it was kept).
+    pub refunded_minor: Option<u64>,
+    /// Set while the worker has given up and an operator must act.
+    pub failure: Option<RefundFailure>,
 }
 
 impl Reservation {
@@ -89,7 +96,7 @@ impl Reservation {
         if status == ReservationStatus::Confirmed || self.refunds.is_empty() {
             return status;
         }
-        match self.refunds.iter().all(|r| r.refund_id.is_some()) {
+        match self.refunds.iter().all(|r| r.is_settled()) {
             true => ReservationStatus::Refunded,
             false => ReservationStatus::RefundOwed,
         }
@@ -114,10 +121,13 @@ pub struct ReservationView {
     pub checkout: Option<Checkout>,
     /// The checkout page is open but its hold has ended: close it at the provider.
     pub checkout_to_close: bool,
+    /// What it costs: decided by the price in force when the hold was placed.
+    pub amount: Amount,
 }
 
 impl ReservationView {
-    pub fn of(window: &WindowKey, r: &Reservation, now: DateTime<Utc>) -> Self {
+    /// The view at `now`; `prices` is the venue's price history, which fixes the amount.
+    pub fn of(window: &WindowKey, r: &Reservation, prices: &super::PriceHistory, now: DateTime<Utc>) -> Self {
         Self {
             window: window.clone(),
             id: r.id,
@@ -131,6 +141,7 @@ impl ReservationView {
             refunds: r.refunds.clone(),
             checkout: r.checkout.clone(),
             checkout_to_close: r.checkout_to_close(now).is_some(),
+            amount: prices.amount_of(r.placed_at, r.quantity),
         }
     }
 }

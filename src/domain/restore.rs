@@ -63,7 +63,7 @@ impl Window {
         now >= self.key.end()
             && self.expiry_queue.is_empty()
             && self.reservations.values().all(|r| {
-                r.refunds.iter().all(|f| f.refund_id.is_some()) && r.checkout.as_ref().is_none_or(|c| c.closed)
+                r.refunds.iter().all(|f| f.is_settled()) && r.checkout.as_ref().is_none_or(|c| c.closed)
             })
     }
 }

@@ -116,8 +116,15 @@ impl Window {
             Command::RecordPayment { reservation_id, payment, prices } => {
                 events.extend(self.decide_payment(*reservation_id, payment, prices, room, now)?);
             }
-            Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
-                events.extend(self.decide_refund_issued(*reservation_id, payment_intent, refund_id, now)?);
+            Command::RecordRefund { reservation_id, payment_intent, refund_ids, refunded_minor } => {
+                let id = *reservation_id;
+                events.extend(self.decide_refund_settled(id, payment_intent, refund_ids, *refunded_minor, now)?);
+            }
+            Command::FailRefund { reservation_id, payment_intent, attempts, error } => {
+                events.extend(self.decide_refund_failed(*reservation_id, payment_intent, *attempts, error, now)?);
+            }
+            Command::RetryRefunds { reservation_id, by } => {
+                events.extend(self.decide_refunds_retried(*reservation_id, by, now)?);
             }
             Command::OpenCheckout { reservation_id, checkout } => {
                 events.extend(self.decide_open_checkout(*reservation_id, checkout, now)?);
@@ -242,7 +249,11 @@ impl Window {
             WindowEvent::HoldExpired { reservation_id, .. } => {
                 self.end_hold(reservation_id, ReservationStatus::Expired);
             }
-            WindowEvent::RefundOwed { .. } | WindowEvent::RefundIssued { .. } => self.apply_refund(event),
+            WindowEvent::RefundOwed { .. }
+            | WindowEvent::RefundIssued { .. }
+            | WindowEvent::RefundSettled { .. }
+            | WindowEvent::RefundFailed { .. }
+            | WindowEvent::RefundRetried { .. } => self.apply_refund(event),
             WindowEvent::CheckoutOpened { .. } | WindowEvent::CheckoutClosed { .. } => self.apply_checkout(event),
             WindowEvent::CapacityChanged { .. } | WindowEvent::HoldReleased { .. } => self.apply_operator(event),
         }

@@ -54,8 +54,8 @@ fn back_to_page(id: &str, outcome: Result<&str, ApiError>) -> HttpResponse {
 }
 
 fn render(view: &ReservationView, venue: &Venue, result: Option<&str>) -> String {
-    let amount = venue.price_minor.saturating_mul(u64::from(view.quantity));
-    let currency = venue.currency.to_uppercase();
+    let amount = view.amount.total_minor();
+    let currency = view.amount.currency.to_uppercase();
     let local =
         |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&venue.timezone).format("%a %d %b %H:%M %Z").to_string();
     let notice = result

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::{ReservationView, ReserveRequest, Venue, WindowCounts, WindowKey};
+use crate::domain::{Refund, ReservationView, ReserveRequest, Venue, WindowCounts, WindowKey};
 
 /// The body of `POST /v1/venues/{venue}/reservations`. Every field is optional; an empty
 /// body means `{}`. Unknown fields are refused (`400 invalid_body`).
@@ -46,7 +46,8 @@ pub struct ReservationJson {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The dev checkout page or Stripe's; empty when there is none.
     pub checkout_url: String,
-    /// Price times quantity, in minor units (cents).
+    /// What the reservation costs, in minor units (cents): its quantity at the price in
+    /// force when its hold was placed (a later price change does not alter it).
     pub amount_minor: u64,
     pub currency: String,
     /// Payments that go back: `refund_id` is null while the refund is owed.
@@ -61,11 +62,18 @@ pub struct RefundJson {
     pub reason: &'static str,
     pub amount_minor: Option<u64>,
     pub currency: Option<String>,
+    /// The refund at Stripe that settled it (the last, if several did).
     pub refund_id: Option<String>,
+    /// `owed`, `failed` (Stripe kept refusing it; an operator will retry it: it is
+    /// still owed) or `refunded`.
+    #[schema(example = "owed")]
+    pub state: &'static str,
+    /// What the refunds at Stripe added up to, once refunded (when known).
+    pub refunded_minor: Option<u64>,
 }
 
 impl ReservationJson {
-    pub fn new(view: &ReservationView, venue: &Venue, checkout_url: String) -> Self {
+    pub fn new(view: &ReservationView, checkout_url: String) -> Self {
         Self {
             id: view.id.to_string(),
             venue_id: view.window.venue_id.to_string(),
@@ -77,8 +85,8 @@ impl ReservationJson {
             expires_at: view.expires_at,
             confirmed_at: view.confirmed_at,
             checkout_url,
-            amount_minor: venue.price_minor.saturating_mul(u64::from(view.quantity)),
-            currency: venue.currency.clone(),
+            amount_minor: view.amount.total_minor(),
+            currency: view.amount.currency.clone(),
             refunds: view
                 .refunds
                 .iter()
@@ -88,9 +96,20 @@ impl ReservationJson {
                     amount_minor: r.amount_minor,
                     currency: r.currency.clone(),
                     refund_id: r.refund_id.clone(),
+                    state: refund_state(r),
+                    refunded_minor: r.refunded_minor,
                 })
                 .collect(),
         }
+    }
+}
+
+/// The state of one refund, as the API names it.
+pub fn refund_state(refund: &Refund) -> &'static str {
+    match (refund.is_settled(), refund.is_failed()) {
+        (true, _) => "refunded",
+        (false, true) => "failed",
+        (false, false) => "owed",
     }
 }
 

@@ -69,7 +69,9 @@ impl ApiError {
             Rejection::UnknownReservation | Rejection::NoRefundOwed | Rejection::UnknownCheckout => {
                 StatusCode::NOT_FOUND
             }
-            Rejection::CheckoutAlreadyOpen | Rejection::WindowNotOpened => StatusCode::CONFLICT,
+            Rejection::CheckoutAlreadyOpen | Rejection::WindowNotOpened | Rejection::NoFailedRefund => {
+                StatusCode::CONFLICT
+            }
             Rejection::InvalidQuantity { .. }
             | Rejection::WindowNotAligned
             | Rejection::WindowEnded { .. }

@@ -98,6 +98,8 @@ pub enum RefundReason {
         super::admin::venues::save,
         super::admin::windows::reservations,
         super::admin::reservations::release,
+        super::admin::refunds::owed,
+        super::admin::refunds::retry,
         super::admin::activity::activity,
         super::health::healthz,
         super::health::readyz,
@@ -125,6 +127,7 @@ pub enum RefundReason {
         super::admin::dto::AdminReservationJson,
         super::admin::dto::WindowReservationsJson,
         super::admin::activity::ActivityJson,
+        super::admin::refunds::OwedRefundJson,
     )),
     modifiers(&OptionalReservationBody, &AdminBearer),
     tags(

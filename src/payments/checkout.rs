@@ -72,9 +72,10 @@ impl CheckoutService {
         let params = CheckoutSessionParams {
             success_url: status_url.clone(),
             cancel_url: status_url,
-            currency: venue.currency.clone(),
-            unit_amount: venue.price_minor,
-            quantity: view.quantity,
+            // The hold's own price: the one the window checks the payment against.
+            currency: view.amount.currency.clone(),
+            unit_amount: view.amount.unit_minor,
+            quantity: view.amount.quantity,
             product_name: format!("Queue skip, {}, {local_start}", venue.name),
             reservation_id: id.clone(),
             // From durable data only (not the clock): a retry of this key, even after a

@@ -8,6 +8,7 @@
 
 mod backoff;
 pub mod checkout;
+pub mod refund_plan;
 pub mod refunds;
 pub mod session_expiry;
 

@@ -133,6 +133,9 @@ fn event_to_wire(event: &WindowEvent) -> WindowEventV1 {
             released_at_us: micros(*released_at),
             by: by.clone(),
         },
+        WindowEvent::RefundSettled { .. } | WindowEvent::RefundFailed { .. } | WindowEvent::RefundRetried { .. } => {
+            super::convert_refund::to_wire(event)
+        }
     }
 }
 
@@ -196,6 +199,9 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
         WindowEventV1::HoldReleased { reservation_id, released_at_us, by } => {
             WindowEvent::HoldReleased { reservation_id: id(reservation_id), released_at: time(released_at_us)?, by }
         }
+        refund @ (WindowEventV1::RefundSettled { .. }
+        | WindowEventV1::RefundFailed { .. }
+        | WindowEventV1::RefundRetried { .. }) => super::convert_refund::from_wire(refund)?,
     })
 }
 

@@ -9,9 +9,12 @@
 //! | `V`    | venue len (u8), venue, seq                    | empty              |
 //! | `O`    | reservation id (16 bytes), payment intent     | seq of RefundOwed  |
 //! | `S`    | reservation id (16 bytes)                     | seq of CheckoutOpened |
+//! | `F`    | reservation id (16 bytes), payment intent     | seq of RefundFailed |
 //!
-//! `O` holds only refunds still owed: `RefundIssued` removes its entry, so the refund
-//! worker resumes after a restart by scanning what is left. `S` likewise holds only
+//! `O` holds only refunds still owed: `RefundSettled` (or the older `RefundIssued`)
+//! removes its entry, so the refund worker resumes after a restart by scanning what is
+//! left. `F` marks the owed refunds the worker gave up on (`RefundFailed`) until an
+//! operator retries them (`RefundRetried` removes the mark): the operator's list. `S` likewise holds only
 //! checkout pages still open (`CheckoutClosed` removes the entry): the session-expiry
 //! worker's outbox.
 //!
@@ -31,6 +34,7 @@ pub const IDEMPOTENCY: u8 = b'K';
 pub const VENUE: u8 = b'V';
 pub const REFUND_OWED: u8 = b'O';
 pub const CHECKOUT_OPEN: u8 = b'S';
+pub const REFUND_FAILED: u8 = b'F';
 
 /// `S` key of a reservation's open checkout page.
 pub fn checkout_open(id: &crate::domain::ReservationId) -> [u8; 17] {
@@ -48,8 +52,17 @@ pub enum IndexOp {
 
 /// `O` key of the refund owed for one payment of one reservation.
 pub fn refund_owed(id: &crate::domain::ReservationId, payment_intent: &str) -> Vec<u8> {
+    refund_key(REFUND_OWED, id, payment_intent)
+}
+
+/// `F` key of an owed refund the worker gave up on.
+pub fn refund_failed(id: &crate::domain::ReservationId, payment_intent: &str) -> Vec<u8> {
+    refund_key(REFUND_FAILED, id, payment_intent)
+}
+
+fn refund_key(tag: u8, id: &crate::domain::ReservationId, payment_intent: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(17 + payment_intent.len());
-    key.push(REFUND_OWED);
+    key.push(tag);
     key.extend_from_slice(id.as_bytes());
     key.extend_from_slice(payment_intent.as_bytes());
     key
@@ -164,8 +177,16 @@ pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
                 WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {
                     ops.push(IndexOp::Insert(refund_owed(reservation_id, payment_intent), seq_bytes.to_vec()));
                 }
-                WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                WindowEvent::RefundIssued { reservation_id, payment_intent, .. }
+                | WindowEvent::RefundSettled { reservation_id, payment_intent, .. } => {
                     ops.push(IndexOp::Remove(refund_owed(reservation_id, payment_intent)));
+                    ops.push(IndexOp::Remove(refund_failed(reservation_id, payment_intent)));
+                }
+                WindowEvent::RefundFailed { reservation_id, payment_intent, .. } => {
+                    ops.push(IndexOp::Insert(refund_failed(reservation_id, payment_intent), seq_bytes.to_vec()));
+                }
+                WindowEvent::RefundRetried { reservation_id, payment_intent, .. } => {
+                    ops.push(IndexOp::Remove(refund_failed(reservation_id, payment_intent)));
                 }
                 WindowEvent::CheckoutOpened { reservation_id, .. } => {
                     ops.push(IndexOp::Insert(checkout_open(reservation_id).to_vec(), seq_bytes.to_vec()));

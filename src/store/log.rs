@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::codec::{self, DecodeError};
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
-use crate::domain::{ReservationId, Venue, VenueId, WindowEvent, WindowKey};
+use crate::domain::{RefundFailure, RefundReason, ReservationId, Venue, VenueId, WindowEvent, WindowKey};
 use crate::limits::SLED_CACHE_BYTES;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,13 +28,19 @@ pub enum StoreError {
     DanglingIndex { seq: u64 },
 }
 
-/// A refund the log says is owed and not yet issued.
+/// A refund the log says is owed and not yet settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwedRefund {
     pub window: WindowKey,
     pub reservation_id: ReservationId,
     pub payment_intent: String,
+    /// What the payment took (the debt), when the provider reported it.
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    pub reason: RefundReason,
     pub owed_at: DateTime<Utc>,
+    /// Set when the worker gave up on it (`RefundFailed`) and an operator must act.
+    pub failure: Option<RefundFailure>,
 }
 
 /// An open event log. Cheap to clone; every clone shares one sled database.
@@ -213,24 +219,46 @@ impl EventLog {
         }
     }
 
-    /// Every refund still owed (no `RefundIssued` yet): window, reservation, payment
-    /// intent and amount. A scan of the `O` index, proportional to the debts alone.
+    /// Every refund still owed (not settled yet), failed ones marked: a scan of the `O`
+    /// index, proportional to the debts alone.
     pub fn owed_refunds(&self) -> Result<Vec<OwedRefund>, StoreError> {
         let mut owed = Vec::new();
         for entry in self.db.scan_prefix([keys::REFUND_OWED]) {
             let (_, seq) = entry?;
-            let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
-            match self.read(seq)? {
-                Some((
-                    _,
-                    Record::Window(window, WindowEvent::RefundOwed { reservation_id, payment_intent, owed_at, .. }),
-                )) => {
-                    owed.push(OwedRefund { window, reservation_id, payment_intent, owed_at });
-                }
-                _ => return Err(StoreError::DanglingIndex { seq }),
-            }
+            let seq = index_seq(&seq)?;
+            let Some((_, Record::Window(window, event))) = self.read(seq)? else {
+                return Err(StoreError::DanglingIndex { seq });
+            };
+            let WindowEvent::RefundOwed { reservation_id, payment_intent, amount_minor, currency, reason, owed_at } =
+                event
+            else {
+                return Err(StoreError::DanglingIndex { seq });
+            };
+            let failure = self.refund_failure(&reservation_id, &payment_intent)?;
+            owed.push(OwedRefund {
+                window,
+                reservation_id,
+                payment_intent,
+                amount_minor,
+                currency,
+                reason,
+                owed_at,
+                failure,
+            });
         }
         Ok(owed)
+    }
+
+    /// Why the worker gave up on an owed refund, if it did (the `F` index).
+    fn refund_failure(&self, id: &ReservationId, intent: &str) -> Result<Option<RefundFailure>, StoreError> {
+        let Some(seq) = self.db.get(keys::refund_failed(id, intent))? else { return Ok(None) };
+        let seq = index_seq(&seq)?;
+        match self.read(seq)? {
+            Some((_, Record::Window(_, WindowEvent::RefundFailed { attempts, error, failed_at, .. }))) => {
+                Ok(Some(RefundFailure { attempts, error, failed_at }))
+            }
+            _ => Err(StoreError::DanglingIndex { seq }),
+        }
     }
 
     /// Every reservation whose checkout page is still open: (window, reservation).
@@ -267,4 +295,9 @@ impl EventLog {
             Ok((seq, at, record))
         })
     }
+}
+
+/// The seq an index entry points at.
+fn index_seq(value: &[u8]) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(value.try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?))
 }

@@ -10,6 +10,7 @@
 
 pub mod codec;
 pub mod convert;
+mod convert_refund;
 mod integrity;
 pub mod journal;
 pub mod keys;

@@ -97,6 +97,30 @@ pub enum WindowEventV1 {
         released_at_us: i64,
         by: String,
     },
+    /// Ends a debt (supersedes `RefundIssued`): `refund_ids` (never empty) are the
+    /// provider's refunds that count, adding up to `refunded_minor` when known.
+    RefundSettled {
+        reservation_id: [u8; 16],
+        payment_intent: String,
+        refund_ids: Vec<String>,
+        refunded_minor: Option<u64>,
+        settled_at_us: i64,
+    },
+    /// The refund worker gave up after `attempts`; `error` is the provider's last answer.
+    RefundFailed {
+        reservation_id: [u8; 16],
+        payment_intent: String,
+        attempts: u32,
+        error: String,
+        failed_at_us: i64,
+    },
+    /// `by`: the operator who handed the failed refund back to the worker (admin API).
+    RefundRetried {
+        reservation_id: [u8; 16],
+        payment_intent: String,
+        retried_at_us: i64,
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

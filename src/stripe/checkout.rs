@@ -47,6 +47,8 @@ pub enum InvalidParams {
     Quantity,
     #[error("unit_amount {0} does not fit Stripe's integer")]
     UnitAmount(u64),
+    #[error("amount {0} does not fit Stripe's integer")]
+    Amount(u64),
     #[error("reservation id must be 1..={max} characters", max = CLIENT_REFERENCE_ID_LEN_MAX)]
     ReservationId,
     #[error("{0} must not be empty")]

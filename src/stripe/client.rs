@@ -14,7 +14,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Response, Url};
 use serde::de::DeserializeOwned;
 
-use super::checkout::CheckoutSessionParams;
+use super::checkout::{CheckoutSessionParams, InvalidParams};
 use super::error::{self, StripeError};
 use super::form::{Form, Param};
 use super::objects::{CheckoutSession, List, Refund};
@@ -146,17 +146,20 @@ impl StripeClient {
         self.execute(&Call { method: Method::GET, url, post: None }).await
     }
 
-    /// `POST /v1/refunds` for the whole amount of `payment_intent`, tagged with the
-    /// reservation. Use one stable key per owed refund (e.g. `refund:<session id>`).
+    /// `POST /v1/refunds` of `amount_minor` of `payment_intent` (`None`: all that is not
+    /// refunded yet), tagged with the reservation. Use one stable key per refund.
     pub async fn create_refund(
         &self,
         payment_intent: &str,
+        amount_minor: Option<u64>,
         reservation_id: &str,
         idempotency_key: &str,
     ) -> Result<Refund, StripeError> {
         object_id(payment_intent, "payment intent")?;
+        let amount = amount_minor.map(|a| i64::try_from(a).map_err(|_| InvalidParams::Amount(a)));
         let form = Form::from_params([
             ("payment_intent", Param::str(payment_intent)),
+            ("amount", amount.transpose()?.map_or(Param::Null, Param::Int)),
             ("reason", Param::str("requested_by_customer")),
             ("metadata", Param::map([("reservation_id", Param::str(reservation_id))])),
         ]);

@@ -57,7 +57,7 @@ fn records(app: &TestApp) -> Vec<Record> {
     app.booking.log().iter().map(|entry| entry.expect("every record decodes").2).collect()
 }
 
-fn assert_replay_clean(app: &TestApp) {
+pub fn assert_replay_clean(app: &TestApp) {
     let snapshots = SnapshotDir::of_data_dir(app.data_dir.path());
     let report = replay(app.booking.log(), &snapshots, &Filter::default(), |_, _| {}).expect("the log replays");
     assert!(report.violations.is_empty(), "replay found violations: {:?}", report.violations);

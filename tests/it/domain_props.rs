@@ -70,7 +70,8 @@ fn pay(id: u8, intent: &str, amount_minor: Option<u64>, currency: Option<&str>) 
 
 /// The provider accepted the refund of `intent` (paid for reservation `id`).
 fn refunded(id: u8, intent: &str, refund_id: &str) -> Command {
-    Command::RecordRefund { reservation_id: rid(id), payment_intent: intent.into(), refund_id: refund_id.into() }
+    let refund_ids = vec![refund_id.into()];
+    Command::RecordRefund { reservation_id: rid(id), payment_intent: intent.into(), refund_ids, refunded_minor: None }
 }
 
 /// The provider's checkout page `session` (the rest of it is arbitrary but fixed).
@@ -115,6 +116,8 @@ fn grants_slots(event: &WindowEvent) -> bool {
 struct ModelRefund {
     intent: String,
     issued: bool,
+    /// The worker gave up on it; an operator's retry clears it.
+    failed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +170,11 @@ impl Model {
             ReservationStatus::RefundOwed | ReservationStatus::Refunded => unreachable!("never stored"),
         };
         r.checkout.as_ref().filter(|c| !c.closed && hold_ended)
+    }
+
+    fn refund_mut(&mut self, id: &ReservationId, intent: &str) -> &mut ModelRefund {
+        let r = self.reservations.get_mut(id).unwrap();
+        r.refunds.iter_mut().find(|f| f.intent == intent).unwrap()
     }
 
     /// Every refund the model knows of, owed or issued, as (reservation, intent).
@@ -271,17 +279,49 @@ impl Model {
                     confirmed(true)
                 });
             }
-            Command::RecordRefund { reservation_id, payment_intent, refund_id } => {
+            Command::RecordRefund { reservation_id, payment_intent, refund_ids, refunded_minor } => {
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
                 let refund = r.refunds.iter().find(|f| &f.intent == payment_intent).ok_or(Rejection::NoRefundOwed)?;
                 if !refund.issued {
-                    events.push(WindowEvent::RefundIssued {
+                    events.push(WindowEvent::RefundSettled {
                         reservation_id: *reservation_id,
                         payment_intent: payment_intent.clone(),
-                        refund_id: refund_id.clone(),
-                        issued_at: now,
+                        refund_ids: refund_ids.clone(),
+                        refunded_minor: *refunded_minor,
+                        settled_at: now,
                     });
                 }
+            }
+            Command::FailRefund { reservation_id, payment_intent, attempts, error } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                let refund = r.refunds.iter().find(|f| &f.intent == payment_intent).ok_or(Rejection::NoRefundOwed)?;
+                if !refund.issued && !refund.failed {
+                    events.push(WindowEvent::RefundFailed {
+                        reservation_id: *reservation_id,
+                        payment_intent: payment_intent.clone(),
+                        attempts: *attempts,
+                        error: error.clone(),
+                        failed_at: now,
+                    });
+                }
+            }
+            Command::RetryRefunds { reservation_id, by } => {
+                let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
+                let retried: Vec<_> = r
+                    .refunds
+                    .iter()
+                    .filter(|f| f.failed && !f.issued)
+                    .map(|f| WindowEvent::RefundRetried {
+                        reservation_id: *reservation_id,
+                        payment_intent: f.intent.clone(),
+                        retried_at: now,
+                        by: by.clone(),
+                    })
+                    .collect();
+                if retried.is_empty() {
+                    return Err(Rejection::NoFailedRefund);
+                }
+                events.extend(retried);
             }
             Command::OpenCheckout { reservation_id, checkout } => {
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
@@ -377,11 +417,18 @@ impl Model {
             }
             WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {
                 let r = self.reservations.get_mut(reservation_id).unwrap();
-                r.refunds.push(ModelRefund { intent: payment_intent.clone(), issued: false });
+                r.refunds.push(ModelRefund { intent: payment_intent.clone(), issued: false, failed: false });
             }
-            WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
-                let r = self.reservations.get_mut(reservation_id).unwrap();
-                r.refunds.iter_mut().find(|f| &f.intent == payment_intent).unwrap().issued = true;
+            WindowEvent::RefundIssued { reservation_id, payment_intent, .. }
+            | WindowEvent::RefundSettled { reservation_id, payment_intent, .. } => {
+                let f = self.refund_mut(reservation_id, payment_intent);
+                (f.issued, f.failed) = (true, false);
+            }
+            WindowEvent::RefundFailed { reservation_id, payment_intent, .. } => {
+                self.refund_mut(reservation_id, payment_intent).failed = true;
+            }
+            WindowEvent::RefundRetried { reservation_id, payment_intent, .. } => {
+                self.refund_mut(reservation_id, payment_intent).failed = false;
             }
             WindowEvent::CheckoutOpened { reservation_id, checkout, .. } => {
                 let r = self.reservations.get_mut(reservation_id).unwrap();
@@ -466,6 +513,16 @@ enum Op {
         pick: usize,
         refund: u8,
     },
+    /// The worker gives up on the `pick`-th refund the model knows.
+    RefundFailedKnown {
+        pick: usize,
+    },
+    /// An operator retries the failed refunds of the `pick`-th refund's reservation
+    /// (or of `id` when the model knows no refund).
+    RetryRefunds {
+        pick: usize,
+        id: u8,
+    },
     Cancel {
         id: u8,
     },
@@ -518,9 +575,21 @@ impl Op {
                 known if known.is_empty() => refunded(0, INTENTS[0], &format!("re_{refund}")),
                 known => {
                     let (reservation_id, payment_intent) = known[pick % known.len()].clone();
-                    Command::RecordRefund { reservation_id, payment_intent, refund_id: format!("re_{refund}") }
+                    let refund_ids = vec![format!("re_{refund}")];
+                    Command::RecordRefund { reservation_id, payment_intent, refund_ids, refunded_minor: None }
                 }
             },
+            Op::RefundFailedKnown { pick } => {
+                let known = model.refunds();
+                let (reservation_id, payment_intent) =
+                    known.get(pick % known.len().max(1)).cloned().unwrap_or((rid(0), INTENTS[0].into()));
+                Command::FailRefund { reservation_id, payment_intent, attempts: 3, error: "refused".into() }
+            }
+            Op::RetryRefunds { pick, id } => {
+                let known = model.refunds();
+                let reservation_id = known.get(pick % known.len().max(1)).map_or(rid(id), |(r, _)| *r);
+                Command::RetryRefunds { reservation_id, by: OPERATOR.into() }
+            }
             Op::Cancel { id } => cancel(id),
             Op::Release { id } => Command::Release { reservation_id: rid(id), by: OPERATOR.into() },
             Op::ChangeCapacity { capacity } => Command::ChangeCapacity { capacity, by: OPERATOR.into() },
@@ -569,6 +638,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(id, intent, amount, currency)| Op::Pay { id, intent, amount, currency }),
         1 => (0..ALL_IDS, 0..INTENTS.len(), 0..3u8).prop_map(|(id, intent, refund)| Op::Refund { id, intent, refund }),
         2 => (any::<usize>(), 0..3u8).prop_map(|(pick, refund)| Op::RefundKnown { pick, refund }),
+        1 => any::<usize>().prop_map(|pick| Op::RefundFailedKnown { pick }),
+        1 => (any::<usize>(), 0..ALL_IDS).prop_map(|(pick, id)| Op::RetryRefunds { pick, id }),
         1 => (0..ALL_IDS).prop_map(|id| Op::Cancel { id }),
         1 => (0..ALL_IDS).prop_map(|id| Op::Release { id }),
         1 => (0..=12u32).prop_map(|capacity| Op::ChangeCapacity { capacity }),
@@ -620,9 +691,15 @@ fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> 
         },
         (Command::RecordRefund { .. }, Ok(events)) => match last_effect(events) {
             None => "refund: again",
-            Some(WindowEvent::RefundIssued { .. }) => "refund: issued",
+            Some(WindowEvent::RefundSettled { .. }) => "refund: issued",
             Some(_) => "refund: other event",
         },
+        (Command::FailRefund { .. }, Ok(events)) => match last_effect(events) {
+            Some(WindowEvent::RefundFailed { .. }) => "refund failed: recorded",
+            _ => "refund failed: again",
+        },
+        (Command::RetryRefunds { .. }, Ok(_)) => "refund retry: retried",
+        (Command::RetryRefunds { .. }, Err(Rejection::NoFailedRefund)) => "refund retry: none failed",
         (Command::OpenCheckout { .. }, Err(Rejection::UnknownReservation)) => "open checkout: unknown reservation",
         (Command::OpenCheckout { .. }, Err(Rejection::CheckoutAlreadyOpen)) => "open checkout: another one recorded",
         (Command::OpenCheckout { .. }, Ok(events)) => match last_effect(events) {
@@ -744,7 +821,8 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                                 event
                             );
                         }
-                        WindowEvent::RefundIssued { reservation_id, payment_intent, .. } => {
+                        WindowEvent::RefundIssued { reservation_id, payment_intent, .. }
+                        | WindowEvent::RefundSettled { reservation_id, payment_intent, .. } => {
                             let paid = (*reservation_id, payment_intent.clone());
                             prop_assert!(
                                 took_effect.contains(&paid),
@@ -845,7 +923,7 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
             prop_assert_eq!(refunds, expected);
             prop_assert_eq!(&live.checkout, &r.checkout, "checkout of {}", id);
             prop_assert_eq!(live.checkout_to_close(now), Model::checkout_to_close(r, now), "{} at {}", id, now);
-            let view = ReservationView::of(&key(), live, now);
+            let view = ReservationView::of(&key(), live, &PriceHistory::starting(price()), now);
             prop_assert_eq!(view.checkout_to_close, Model::checkout_to_close(r, now).is_some());
             prop_assert_eq!(&view.checkout, &r.checkout);
 
@@ -865,7 +943,7 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                 r.status
             };
             prop_assert_eq!(public, expected, "public status of {} at {}", id, now);
-            prop_assert_eq!(ReservationView::of(&key(), live, now).status, expected);
+            prop_assert_eq!(ReservationView::of(&key(), live, &PriceHistory::starting(price()), now).status, expected);
         }
         prop_assert_eq!(&rebuild(capacity, &log), &window, "rebuilt window differs from the live one");
     }
@@ -916,6 +994,10 @@ fn the_random_scripts_reach_every_payment_outcome() {
         "refund: none owed",
         "refund: issued",
         "refund: again",
+        "refund failed: recorded",
+        "refund failed: again",
+        "refund retry: retried",
+        "refund retry: none failed",
         "open checkout: unknown reservation",
         "open checkout: another one recorded",
         "open checkout: opened",
@@ -1044,6 +1126,27 @@ fn any_window_event() -> impl Strategy<Value = WindowEvent> {
                 payment_intent,
                 refund_id,
                 issued_at
+            }
+        ),
+        (any_rid(), "\\PC{0,80}", prop::collection::vec("\\PC{1,40}", 1..4), prop::option::of(any::<u64>()), any_time())
+            .prop_map(|(reservation_id, payment_intent, refund_ids, refunded_minor, settled_at)| {
+                WindowEvent::RefundSettled { reservation_id, payment_intent, refund_ids, refunded_minor, settled_at }
+            }),
+        (any_rid(), "\\PC{0,80}", any::<u32>(), "\\PC{0,200}", any_time()).prop_map(
+            |(reservation_id, payment_intent, attempts, error, failed_at)| WindowEvent::RefundFailed {
+                reservation_id,
+                payment_intent,
+                attempts,
+                error,
+                failed_at
+            }
+        ),
+        (any_rid(), "\\PC{0,80}", any_time(), "\\PC{0,40}").prop_map(
+            |(reservation_id, payment_intent, retried_at, by)| WindowEvent::RefundRetried {
+                reservation_id,
+                payment_intent,
+                retried_at,
+                by
             }
         ),
         // `closed` is not on the wire: a page is open when it opens, so always false.
@@ -1567,11 +1670,12 @@ fn a_refund_report_for_an_owed_payment_issues_it() {
     let later = now + Duration::minutes(1);
     assert_eq!(
         run(&mut w, &refunded(1, "pi_1", "re_1"), later),
-        [WindowEvent::RefundIssued {
+        [WindowEvent::RefundSettled {
             reservation_id: rid(1),
             payment_intent: "pi_1".into(),
-            refund_id: "re_1".into(),
-            issued_at: later
+            refund_ids: vec!["re_1".into()],
+            refunded_minor: None,
+            settled_at: later
         }]
     );
     assert_eq!(w.reservation(&rid(1)).unwrap().refunds[0].refund_id.as_deref(), Some("re_1"));
@@ -1600,7 +1704,7 @@ fn a_confirmed_reservation_stays_confirmed_with_a_refund_for_a_second_payment() 
     run(&mut w, &refunded(1, "pi_2", "re_2"), now);
     let r = w.reservation(&rid(1)).unwrap();
     assert_eq!(r.public_status_at(key().end() + Duration::days(1)), ReservationStatus::Confirmed);
-    assert_eq!(ReservationView::of(&key(), r, now).status, ReservationStatus::Confirmed);
+    assert_eq!(ReservationView::of(&key(), r, &PriceHistory::starting(price()), now).status, ReservationStatus::Confirmed);
 }
 
 #[test]
@@ -1617,7 +1721,7 @@ fn an_unconfirmed_paid_reservation_is_refund_owed_until_every_refund_is_issued()
     assert_eq!(status(&w), ReservationStatus::RefundOwed, "one of two refunds is still owed");
     run(&mut w, &refunded(1, "pi_2", "re_2"), now);
     assert_eq!(status(&w), ReservationStatus::Refunded);
-    assert_eq!(ReservationView::of(&key(), w.reservation(&rid(1)).unwrap(), now).status, ReservationStatus::Refunded);
+    assert_eq!(ReservationView::of(&key(), w.reservation(&rid(1)).unwrap(), &PriceHistory::starting(price()), now).status, ReservationStatus::Refunded);
     // The stored state of the hold is unchanged by refunds.
     assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Cancelled);
 }

@@ -598,6 +598,78 @@ fn expectations() -> Vec<Expectation> {
                 },
             ),
         },
+        Expectation {
+            // B's debt paid back by two refunds: an operator's 1.00 from the dashboard
+            // and the worker's remainder.
+            file: "refund_settled.bin",
+            wire: window_record(
+                REFUND_ISSUED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundSettled {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    refund_ids: vec!["re_3QbyOperator01".into(), "re_3QdemoSold0002".into()],
+                    refunded_minor: Some(1000),
+                    settled_at_us: REFUND_ISSUED_AT_US,
+                },
+            ),
+            recorded_at: t(REFUND_ISSUED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundSettled {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    refund_ids: vec!["re_3QbyOperator01".into(), "re_3QdemoSold0002".into()],
+                    refunded_minor: Some(1000),
+                    settled_at: t(REFUND_ISSUED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            file: "refund_failed.bin",
+            wire: window_record(
+                REFUND_ISSUED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundFailed {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    attempts: 16,
+                    error: "Stripe answered 400: This charge is disputed.".into(),
+                    failed_at_us: REFUND_ISSUED_AT_US,
+                },
+            ),
+            recorded_at: t(REFUND_ISSUED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundFailed {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    attempts: 16,
+                    error: "Stripe answered 400: This charge is disputed.".into(),
+                    failed_at: t(REFUND_ISSUED_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            file: "refund_retried.bin",
+            wire: window_record(
+                REFUND_ISSUED_AT_US + COMMIT_LAG_US,
+                WindowEventV1::RefundRetried {
+                    reservation_id: RID_B,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    retried_at_us: REFUND_ISSUED_AT_US,
+                    by: "admin:ana".into(),
+                },
+            ),
+            recorded_at: t(REFUND_ISSUED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::RefundRetried {
+                    reservation_id: b,
+                    payment_intent: "pi_3QdemoSold0002".into(),
+                    retried_at: t(REFUND_ISSUED_AT_US),
+                    by: "admin:ana".into(),
+                },
+            ),
+        },
     ]
 }
 
@@ -628,6 +700,9 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
             WindowEventV1::CheckoutClosed { .. } => "V1/Window/CheckoutClosed",
             WindowEventV1::CapacityChanged { .. } => "V1/Window/CapacityChanged",
             WindowEventV1::HoldReleased { .. } => "V1/Window/HoldReleased",
+            WindowEventV1::RefundSettled { .. } => "V1/Window/RefundSettled",
+            WindowEventV1::RefundFailed { .. } => "V1/Window/RefundFailed",
+            WindowEventV1::RefundRetried { .. } => "V1/Window/RefundRetried",
         },
         BodyV1::Idempotency(IdempotencyV1 { outcome, .. }) => match outcome {
             IdempotentOutcomeV1::Reserved { .. } => "V1/Idempotency/Reserved",
@@ -636,7 +711,7 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
     }
 }
 
-const ALL_WIRE_VARIANTS: [&str; 18] = [
+const ALL_WIRE_VARIANTS: [&str; 21] = [
     "V1/Venue/VenueRegistered",
     "V1/Venue/VenueChanged",
     "V1/Window/WindowOpened",
@@ -653,6 +728,9 @@ const ALL_WIRE_VARIANTS: [&str; 18] = [
     "V1/Window/CheckoutClosed",
     "V1/Window/CapacityChanged",
     "V1/Window/HoldReleased",
+    "V1/Window/RefundSettled",
+    "V1/Window/RefundFailed",
+    "V1/Window/RefundRetried",
     "V1/Idempotency/Reserved",
     "V1/Idempotency/SoldOut",
 ];
@@ -893,9 +971,21 @@ fn key_layout_matches_the_catalogue() {
         keys::index_entries(seq, &by_name("refund_owed.bin")),
         vec![Insert(w_key.clone(), vec![]), Insert(o_key.clone(), seq_be.clone())]
     );
+    // `F`: an owed refund the worker gave up on, same key shape; settling removes both.
+    let mut f_key = vec![b'F'];
+    f_key.extend_from_slice(&RID_B);
+    f_key.extend_from_slice(b"pi_3QdemoSold0002");
+    assert_eq!(keys::REFUND_FAILED, b'F');
+    let settled = vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(o_key), keys::IndexOp::Remove(f_key.clone())];
+    assert_eq!(keys::index_entries(seq, &by_name("refund_issued.bin")), settled);
+    assert_eq!(keys::index_entries(seq, &by_name("refund_settled.bin")), settled);
     assert_eq!(
-        keys::index_entries(seq, &by_name("refund_issued.bin")),
-        vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(o_key)]
+        keys::index_entries(seq, &by_name("refund_failed.bin")),
+        vec![Insert(w_key.clone(), vec![]), Insert(f_key.clone(), seq_be.clone())]
+    );
+    assert_eq!(
+        keys::index_entries(seq, &by_name("refund_retried.bin")),
+        vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(f_key)]
     );
     let mut o_key_a = vec![b'O'];
     o_key_a.extend_from_slice(&RID_A);

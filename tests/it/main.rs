@@ -28,6 +28,7 @@ mod pages_admin;
 mod pages_booking;
 mod passivation;
 mod recovering;
+mod refund_settlement;
 mod replay_tool;
 mod secrets_in_logs;
 mod snapshot_fixtures;

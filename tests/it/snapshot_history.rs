@@ -92,7 +92,8 @@ fn command(rng: &mut Rng, window: &Window, step: usize) -> Command {
                 Some(f) => Command::RecordRefund {
                     reservation_id: id,
                     payment_intent: f.payment_intent.clone(),
-                    refund_id: format!("re_{step}"),
+                    refund_ids: vec![format!("re_{step}")],
+                    refunded_minor: None,
                 },
                 None => Command::ExpireDue,
             }
@@ -156,8 +157,8 @@ fn histories_exercise_every_kind_of_event() {
         "HoldConfirmed",
         "HoldExpired",
         "HoldPlaced",
-        "RefundIssued",
         "RefundOwed",
+        "RefundSettled",
         "WindowOpened",
     ];
     assert_eq!(kinds.iter().map(String::as_str).collect::<Vec<_>>(), expected);

@@ -266,7 +266,7 @@ async fn refund_sends_payment_intent_reason_and_reservation() {
         .mount(&server)
         .await;
 
-    let refund = client_for(&server.uri()).create_refund("pi_1", "res_42", "refund:cs_test_a1").await;
+    let refund = client_for(&server.uri()).create_refund("pi_1", None, "res_42", "refund:cs_test_a1").await;
     let refund = refund.expect("the fake refunds");
     assert_eq!((refund.id.as_str(), refund.status.as_deref()), ("re_1", Some("succeeded")));
 

@@ -65,6 +65,9 @@ fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
         | WindowEvent::CheckoutOpened { reservation_id, .. }
         | WindowEvent::CheckoutClosed { reservation_id, .. }
         | WindowEvent::RefundIssued { reservation_id, .. }
+        | WindowEvent::RefundSettled { reservation_id, .. }
+        | WindowEvent::RefundFailed { reservation_id, .. }
+        | WindowEvent::RefundRetried { reservation_id, .. }
         | WindowEvent::HoldReleased { reservation_id, .. } => Some(*reservation_id),
     }
 }
@@ -95,7 +98,7 @@ fn is_refund_owed(e: &WindowEvent) -> bool {
 }
 
 fn is_refund_issued(e: &WindowEvent) -> bool {
-    matches!(e, WindowEvent::RefundIssued { .. })
+    matches!(e, WindowEvent::RefundSettled { .. })
 }
 
 async fn raw(app: &TestApp, id: &str) -> Value {
@@ -467,7 +470,7 @@ async fn completed_after_the_hold_expired_and_the_slot_was_resold_is_refunded_on
     let issued: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            WindowEvent::RefundIssued { payment_intent, refund_id, .. } => Some((payment_intent, refund_id)),
+            WindowEvent::RefundSettled { payment_intent, refund_ids, .. } => Some((payment_intent, &refund_ids[0])),
             _ => None,
         })
         .collect();
@@ -482,6 +485,8 @@ async fn completed_after_the_hold_expired_and_the_slot_was_resold_is_refunded_on
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&posts[0].body).expect("a form body");
     let expected: Vec<(String, String)> = [
         ("payment_intent", "pi_resold"),
+        // Exactly what the payment took, which is what is owed back.
+        ("amount", "500"),
         ("reason", "requested_by_customer"),
         ("metadata[reservation_id]", late.id.as_str()),
     ]
@@ -529,7 +534,7 @@ async fn expired_after_completed_leaves_the_confirmation_alone() {
 // 4. Refund worker retries.
 
 /// The fake answers the first `failures` refund creations with 500 (the list with an
-/// empty page), then succeeds. Asserts one `RefundIssued`, more than `failures` POSTs,
+/// empty page), then succeeds. Asserts one `RefundSettled`, more than `failures` POSTs,
 /// all with the debt's key and the same bytes; returns how many refund creations (POST)
 /// and refund lists (GET) Stripe saw.
 async fn refund_survives_5xx(failures: u64, intent: &str) -> (usize, usize) {
@@ -562,13 +567,13 @@ async fn refund_survives_5xx(failures: u64, intent: &str) -> (usize, usize) {
     let issued: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            WindowEvent::RefundIssued { payment_intent, refund_id, .. } if payment_intent == intent => {
-                Some(refund_id.as_str())
+            WindowEvent::RefundSettled { payment_intent, refund_ids, .. } if payment_intent == intent => {
+                Some(refund_ids.join(","))
             }
             _ => None,
         })
         .collect();
-    assert_eq!(issued, [refund_id.as_str()], "{events:?}");
+    assert_eq!(issued, [refund_id.clone()], "{events:?}");
     assert_eq!(count(&events, is_refund_issued), 1, "{events:?}");
     assert_eq!(raw(&app, &late.id).await["refunds"][0]["refund_id"], refund_id.as_str());
 

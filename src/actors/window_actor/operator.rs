@@ -45,9 +45,9 @@ impl Handler<ListReservations> for WindowActor {
 
     fn handle(&mut self, _: ListReservations, _: &mut Context<Self>) -> Self::Result {
         self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
+        let (now, prices) = (self.shared.clock.now(), self.prices());
         let listed = self.state.window().map(|window| {
-            let views = window.reservations().map(|r| ReservationView::of(window.key(), r, now)).collect();
+            let views = window.reservations().map(|r| ReservationView::of(window.key(), r, &prices, now)).collect();
             (window.counts_at(now), views)
         });
         let durable = self.barrier();

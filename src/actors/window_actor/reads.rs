@@ -32,10 +32,10 @@ impl Handler<GetReservation> for WindowActor {
 
     fn handle(&mut self, GetReservation(id): GetReservation, _: &mut Context<Self>) -> Self::Result {
         self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
+        let (now, prices) = (self.shared.clock.now(), self.prices());
         let view = self.state.window().and_then(|window| {
             let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
-            Ok(ReservationView::of(window.key(), reservation, now))
+            Ok(ReservationView::of(window.key(), reservation, &prices, now))
         });
         let durable = self.barrier();
         Box::pin(async move { durable.await.and(view) })

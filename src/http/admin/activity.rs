@@ -17,7 +17,7 @@ use crate::http::{ApiError, AppState};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityJson {
     /// `sold_out` (a hold refused), `late_payment` (paid after the hold ended, still
-    /// got a slot), `refund_owed`, `refund_issued`.
+    /// got a slot), `refund_owed`, `refund_issued`, `refund_failed`.
     #[schema(example = "sold_out")]
     pub kind: &'static str,
     pub at: DateTime<Utc>,
@@ -31,7 +31,10 @@ pub struct ActivityJson {
     /// Why the money goes back (`refund_owed`).
     pub reason: Option<&'static str>,
     pub amount_minor: Option<u64>,
+    /// The refund(s) at Stripe, comma-separated (`refund_issued`).
     pub refund_id: Option<String>,
+    /// Stripe's last answer (`refund_failed`).
+    pub error: Option<String>,
 }
 
 impl From<&Activity> for ActivityJson {
@@ -46,6 +49,7 @@ impl From<&Activity> for ActivityJson {
             reason: None,
             amount_minor: None,
             refund_id: None,
+            error: None,
         };
         match &a.kind {
             ActivityKind::SoldOut { requested, available } => {
@@ -61,6 +65,10 @@ impl From<&Activity> for ActivityJson {
             ActivityKind::RefundIssued { reservation_id, refund_id } => {
                 (json.kind, json.reservation_id) = ("refund_issued", Some(reservation_id.to_string()));
                 json.refund_id = Some(refund_id.clone());
+            }
+            ActivityKind::RefundFailed { reservation_id, error } => {
+                (json.kind, json.reservation_id) = ("refund_failed", Some(reservation_id.to_string()));
+                json.error = Some(error.clone());
             }
         }
         json

@@ -2,13 +2,15 @@
 //!
 //! Module map: [`auth`] (bearer token, operator name), [`dto`] (operator JSON shapes),
 //! [`venues`] (create or change a venue), [`windows`] (a window's reservations),
-//! [`reservations`] (release a hold by hand), [`activity`] (recent refusals, late
+//! [`reservations`] (release a hold by hand), [`refunds`] (refunds owed, retrying the
+//! failed ones by hand), [`activity`] (recent refusals, late
 //! payments and refunds, for the dashboard at `/admin`). Every handler authorizes first, before
 //! it parses anything, so that without the token every route answers 401 alike.
 
 pub mod activity;
 pub mod auth;
 pub mod dto;
+pub mod refunds;
 pub mod reservations;
 pub mod venues;
 pub mod windows;
@@ -22,5 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v1/admin/venues/{venue}").put(venues::save))
         .service(resource("/v1/admin/venues/{venue}/windows/{start}/reservations").get(windows::reservations))
         .service(resource("/v1/admin/reservations/{id}/release").post(reservations::release))
+        .service(resource("/v1/admin/reservations/{id}/refunds/retry").post(refunds::retry))
+        .service(resource("/v1/admin/refunds").get(refunds::owed))
         .service(resource("/v1/admin/venues/{venue}/activity").get(activity::activity));
 }

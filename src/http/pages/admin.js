@@ -90,8 +90,9 @@ function follow() {
       ? '<span class="live-dot on" aria-hidden="true"></span>live'
       : '<span class="live-dot" aria-hidden="true"></span>reconnecting&hellip;';
   });
-  loadActivity();
-  state.poll = setInterval(loadActivity, ACTIVITY_POLL_MS);
+  const poll = () => { loadActivity(); loadFailedRefunds(); };
+  poll();
+  state.poll = setInterval(poll, ACTIVITY_POLL_MS);
   state.tick = setInterval(renderHolds, 1000);
 }
 
@@ -175,7 +176,35 @@ const KIND_TEXT = {
   late_payment: (a) => `Late payment confirmed (${a.reservation_id.slice(0, 8)})`,
   refund_owed: (a) => `Refund owed: ${a.reason}${a.amount_minor != null ? `, ${money(a.amount_minor, state.venue.currency)}` : ''} (${a.reservation_id.slice(0, 8)})`,
   refund_issued: (a) => `Refund issued ${a.refund_id} (${a.reservation_id.slice(0, 8)})`,
+  refund_failed: (a) => `Refund refused by Stripe, waiting for you: ${a.error} (${a.reservation_id.slice(0, 8)})`,
 };
+
+// Refunds the worker gave up on, for every venue: each stays owed until retried.
+async function loadFailedRefunds() {
+  const { status, body } = await adminApi('/v1/admin/refunds');
+  if (status !== 200) return;
+  const failed = body.filter((r) => r.state === 'failed');
+  const signature = failed.map((r) => `${r.reservation_id}${r.payment_intent}${r.failed_at}`).join();
+  if ($('failed-refunds').dataset.signature === signature) return;
+  $('failed-refunds').dataset.signature = signature;
+  $('no-failed-refunds').hidden = failed.length > 0;
+  $('failed-refunds').replaceChildren(...failed.map((r) => {
+    const li = document.createElement('li');
+    li.dataset.reservation = r.reservation_id;
+    li.innerHTML = '<strong class="what"></strong><br><span class="error-text muted"></span> <button type="button" class="secondary">Retry</button>';
+    const amount = r.amount_minor != null ? money(r.amount_minor, r.currency || '') : 'full amount';
+    li.querySelector('.what').textContent = `${r.venue_id}: ${amount} for ${r.payment_intent} (${r.reason}), ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`;
+    li.querySelector('.error-text').textContent = r.error;
+    li.querySelector('button').addEventListener('click', () => retryRefunds(r.reservation_id));
+    return li;
+  }));
+}
+
+async function retryRefunds(id) {
+  const { status, body } = await adminApi(`/v1/admin/reservations/${id}/refunds/retry`, { method: 'POST' });
+  if (status !== 200) $('error').textContent = body && body.error ? body.error.message : `Retry: ${status}`;
+  await loadFailedRefunds();
+}
 
 async function loadActivity() {
   const { status, body } = await adminApi(`/v1/admin/venues/${encodeURIComponent(state.venue.id)}/activity`);

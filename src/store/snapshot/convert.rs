@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::convert_refunds;
 use super::state::SnapshotState;
 use super::wire::*;
 use crate::domain::{Checkout, Refund, Reservation, ReservationId, ReservationStatus, Window, WindowKey};
@@ -19,17 +20,31 @@ use crate::store::wire::WindowKeyV1;
 pub const RECORD_VERSION: u32 = 0;
 
 pub fn to_wire(state: &SnapshotState) -> StoredSnapshot {
-    StoredSnapshot::V1(SnapshotV1 {
+    let base = SnapshotV1 {
         last_seq: state.last_seq,
         record_version: RECORD_VERSION,
         taken_at_us: micros(state.taken_at),
         venues: state.venues.values().map(venue_to_wire).collect(),
         windows: state.windows.values().map(window_to_wire).collect(),
-    })
+    };
+    let refunds = state.windows.values().flat_map(convert_refunds::refund_states).collect();
+    StoredSnapshot::V2(SnapshotV2 { base, refunds })
 }
 
 pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord> {
-    let StoredSnapshot::V1(snapshot) = stored;
+    let (snapshot, refunds) = match stored {
+        StoredSnapshot::V1(snapshot) => (snapshot, Vec::new()),
+        StoredSnapshot::V2(SnapshotV2 { base, refunds }) => (base, refunds),
+    };
+    let mut refunds = convert_refunds::by_window(refunds);
+    let state = from_wire_v1(snapshot, &mut refunds)?;
+    if !refunds.is_empty() {
+        return Err(invalid("a refund state names a window the snapshot does not hold"));
+    }
+    Ok(state)
+}
+
+fn from_wire_v1(snapshot: SnapshotV1, refunds: &mut convert_refunds::ByWindow) -> Result<SnapshotState, InvalidRecord> {
     if snapshot.record_version != RECORD_VERSION {
         return Err(invalid(format!("built from log record version {}", snapshot.record_version)));
     }
@@ -40,7 +55,8 @@ pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord>
     }
     let mut windows = BTreeMap::new();
     for window in snapshot.windows {
-        let window = window_from_wire(window)?;
+        let states = refunds.remove(&(window.venue_id.clone(), window.start_us)).unwrap_or_default();
+        let window = window_from_wire(window, states)?;
         if windows.insert(window.key().clone(), window).is_some() {
             return Err(invalid("a window appears twice"));
         }
@@ -58,9 +74,11 @@ pub fn window_to_wire(window: &Window) -> WindowSnapV1 {
     }
 }
 
-pub fn window_from_wire(w: WindowSnapV1) -> Result<Window, InvalidRecord> {
+/// A window from its V1 shape and the V2 states of its refunds.
+pub fn window_from_wire(w: WindowSnapV1, refunds: Vec<RefundStateV2>) -> Result<Window, InvalidRecord> {
     let key: WindowKey = key_from_wire(WindowKeyV1 { venue_id: w.venue_id, start_us: w.start_us })?;
-    let reservations = w.reservations.into_iter().map(reservation_from_wire).collect::<Result<Vec<_>, _>>()?;
+    let mut reservations = w.reservations.into_iter().map(reservation_from_wire).collect::<Result<Vec<_>, _>>()?;
+    convert_refunds::restore(&mut reservations, refunds)?;
     Window::restore(key, w.capacity, w.opened, reservations).map_err(invalid)
 }
 
@@ -129,6 +147,8 @@ fn reservation_from_wire(r: ReservationSnapV1) -> Result<Reservation, InvalidRec
             currency: f.currency,
             reason: reason_from_wire(f.reason),
             refund_id: f.refund_id,
+            refunded_minor: None,
+            failure: None,
         })
         .collect();
     let confirmed_at: Option<DateTime<Utc>> = r.confirmed_at_us.map(time).transpose()?;

@@ -15,7 +15,9 @@ pub fn state_digest<'a>(windows: impl IntoIterator<Item = &'a Window>) -> String
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
     for window in windows {
-        let bytes = postcard::to_stdvec(&window_to_wire(window)).expect("postcard encodes every wire type");
+        // The refund states a V2 snapshot adds are part of the state too.
+        let canonical = (window_to_wire(window), super::convert_refunds::refund_states(window));
+        let bytes = postcard::to_stdvec(&canonical).expect("postcard encodes every wire type");
         // Length-prefixed, so the concatenation of two windows is never ambiguous.
         let len = u64::try_from(bytes.len()).expect("a window's encoding fits in u64");
         hasher.update(len.to_le_bytes());

@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod convert;
+mod convert_refunds;
 pub mod digest;
 pub mod files;
 pub mod recovery;

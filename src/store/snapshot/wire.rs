@@ -15,6 +15,35 @@ use crate::store::wire::{RefundReasonV1, VenueV1};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredSnapshot {
     V1(SnapshotV1),
+    V2(SnapshotV2),
+}
+
+/// V1 plus what it cannot say about refunds: what was refunded and which debts wait
+/// for an operator. Written from V2 on; V1 snapshots still load (no such refunds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotV2 {
+    pub base: SnapshotV1,
+    /// Only refunds with something to say, ordered by (venue id, start, reservation id,
+    /// payment intent) as they appear in `base`.
+    pub refunds: Vec<RefundStateV2>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundStateV2 {
+    pub venue_id: String,
+    pub start_us: i64,
+    pub reservation_id: [u8; 16],
+    pub payment_intent: String,
+    /// What the provider's refunds added up to, once settled.
+    pub refunded_minor: Option<u64>,
+    pub failure: Option<RefundFailureV2>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundFailureV2 {
+    pub attempts: u32,
+    pub error: String,
+    pub failed_at_us: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
