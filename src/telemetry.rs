@@ -155,7 +155,9 @@ impl WindowMetrics {
                 WindowEvent::HoldConfirmed { late: false, .. } => self.on_time.increment(1),
                 WindowEvent::HoldConfirmed { late: true, .. } => self.late.increment(1),
                 WindowEvent::RefundOwed { reason, .. } => self.refunds_owed[*reason as usize].increment(1),
-                WindowEvent::RefundIssued { .. } | WindowEvent::RefundSettled { .. } => self.refunds_issued.increment(1),
+                WindowEvent::RefundIssued { .. } | WindowEvent::RefundSettled { .. } => {
+                    self.refunds_issued.increment(1)
+                }
                 WindowEvent::HoldReleased { .. } => self.released.increment(1),
                 WindowEvent::CapacityChanged { .. } => self.capacity_changes.increment(1),
                 _ => {}

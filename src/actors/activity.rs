@@ -61,10 +61,9 @@ impl Activity {
             WindowEvent::RefundIssued { reservation_id, refund_id, .. } => {
                 Some(ActivityKind::RefundIssued { reservation_id: *reservation_id, refund_id: refund_id.clone() })
             }
-            WindowEvent::RefundSettled { reservation_id, refund_ids, .. } => Some(ActivityKind::RefundIssued {
-                reservation_id: *reservation_id,
-                refund_id: refund_ids.join(","),
-            }),
+            WindowEvent::RefundSettled { reservation_id, refund_ids, .. } => {
+                Some(ActivityKind::RefundIssued { reservation_id: *reservation_id, refund_id: refund_ids.join(",") })
+            }
             WindowEvent::RefundFailed { reservation_id, error, .. } => {
                 Some(ActivityKind::RefundFailed { reservation_id: *reservation_id, error: error.clone() })
             }

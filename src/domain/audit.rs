@@ -143,8 +143,12 @@ impl Window {
             WindowEvent::RefundSettled { refund_ids, .. } if refund_ids.is_empty() => {
                 Err(Violation::RefundSettledWithoutRefund(intent.clone()))
             }
-            WindowEvent::RefundFailed { .. } if owed.failure.is_some() => Err(Violation::RefundFailedTwice(intent.clone())),
-            WindowEvent::RefundRetried { .. } if owed.failure.is_none() => Err(Violation::RefundNotFailed(intent.clone())),
+            WindowEvent::RefundFailed { .. } if owed.failure.is_some() => {
+                Err(Violation::RefundFailedTwice(intent.clone()))
+            }
+            WindowEvent::RefundRetried { .. } if owed.failure.is_none() => {
+                Err(Violation::RefundNotFailed(intent.clone()))
+            }
             _ => Ok(()),
         }
     }

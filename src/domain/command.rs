@@ -16,7 +16,12 @@ pub enum Command {
     RecordPayment { reservation_id: ReservationId, payment: Payment, prices: PriceHistory },
     /// Record that the provider paid back the refund owed for `payment_intent`, with
     /// `refund_ids` (never empty) adding up to `refunded_minor` when known.
-    RecordRefund { reservation_id: ReservationId, payment_intent: String, refund_ids: Vec<String>, refunded_minor: Option<u64> },
+    RecordRefund {
+        reservation_id: ReservationId,
+        payment_intent: String,
+        refund_ids: Vec<String>,
+        refunded_minor: Option<u64>,
+    },
     /// Stop retrying the refund of `payment_intent`: the provider keeps refusing it.
     FailRefund { reservation_id: ReservationId, payment_intent: String, attempts: u32, error: String },
     /// Hand every failed refund of a reservation back to the worker (an operator).

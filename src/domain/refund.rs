@@ -75,7 +75,13 @@ impl Window {
             return Ok(None);
         }
         let error = error.to_owned();
-        Ok(Some(WindowEvent::RefundFailed { reservation_id: id, payment_intent: intent.to_owned(), attempts, error, failed_at: now }))
+        Ok(Some(WindowEvent::RefundFailed {
+            reservation_id: id,
+            payment_intent: intent.to_owned(),
+            attempts,
+            error,
+            failed_at: now,
+        }))
     }
 
     /// An operator hands every failed refund of a reservation back to the worker.
@@ -133,7 +139,10 @@ impl Window {
             }
             WindowEvent::RefundRetried { reservation_id, payment_intent, .. } => {
                 let owed = self.unsettled_mut(reservation_id, payment_intent);
-                assert!(owed.failure.take().is_some(), "{reservation_id}: retry of {payment_intent}, which had not failed");
+                assert!(
+                    owed.failure.take().is_some(),
+                    "{reservation_id}: retry of {payment_intent}, which had not failed"
+                );
             }
             other => unreachable!("apply_refund only takes refund events, got {other:?}"),
         }

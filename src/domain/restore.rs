@@ -62,8 +62,9 @@ impl Window {
     pub fn is_settled(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         now >= self.key.end()
             && self.expiry_queue.is_empty()
-            && self.reservations.values().all(|r| {
-                r.refunds.iter().all(|f| f.is_settled()) && r.checkout.as_ref().is_none_or(|c| c.closed)
-            })
+            && self
+                .reservations
+                .values()
+                .all(|r| r.refunds.iter().all(|f| f.is_settled()) && r.checkout.as_ref().is_none_or(|c| c.closed))
     }
 }

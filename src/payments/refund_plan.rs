@@ -31,7 +31,9 @@ pub fn plan(owed_minor: Option<u64>, payment_intent: &str, listed: &[Refund]) ->
     // worst case is asking Stripe for too much, which it refuses (never a lost debt).
     let counted_minor: u64 = live.iter().map(|r| r.amount.and_then(|a| u64::try_from(a).ok()).unwrap_or(0)).sum();
     match owed_minor.filter(|owed| *owed > 0) {
-        Some(owed) if counted_minor >= owed => RefundPlan::Settled { refund_ids: counted, refunded_minor: counted_minor },
+        Some(owed) if counted_minor >= owed => {
+            RefundPlan::Settled { refund_ids: counted, refunded_minor: counted_minor }
+        }
         Some(owed) => RefundPlan::Refund { amount_minor: Some(owed - counted_minor), counted, counted_minor },
         None => RefundPlan::Refund { amount_minor: None, counted, counted_minor },
     }
@@ -84,7 +86,8 @@ mod tests {
     #[test]
     fn a_partial_refund_leaves_the_remainder() {
         let listed = [refund("re_op", Some("pi_1"), "succeeded", 100)];
-        let expected = RefundPlan::Refund { amount_minor: Some(900), counted: vec!["re_op".into()], counted_minor: 100 };
+        let expected =
+            RefundPlan::Refund { amount_minor: Some(900), counted: vec!["re_op".into()], counted_minor: 100 };
         assert_eq!(plan(Some(1000), "pi_1", &listed), expected);
     }
 

@@ -27,14 +27,12 @@ pub fn to_wire(event: &WindowEvent) -> WindowEventV1 {
                 failed_at_us: micros(*failed_at),
             }
         }
-        WindowEvent::RefundRetried { reservation_id, payment_intent, retried_at, by } => {
-            WindowEventV1::RefundRetried {
-                reservation_id: *reservation_id.as_bytes(),
-                payment_intent: payment_intent.clone(),
-                retried_at_us: micros(*retried_at),
-                by: by.clone(),
-            }
-        }
+        WindowEvent::RefundRetried { reservation_id, payment_intent, retried_at, by } => WindowEventV1::RefundRetried {
+            reservation_id: *reservation_id.as_bytes(),
+            payment_intent: payment_intent.clone(),
+            retried_at_us: micros(*retried_at),
+            by: by.clone(),
+        },
         other => unreachable!("convert_refund only takes refund lifecycle events, got {other:?}"),
     }
 }
@@ -65,7 +63,12 @@ pub fn from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
             }
         }
         WindowEventV1::RefundRetried { reservation_id, payment_intent, retried_at_us, by } => {
-            WindowEvent::RefundRetried { reservation_id: id(reservation_id), payment_intent, retried_at: time(retried_at_us)?, by }
+            WindowEvent::RefundRetried {
+                reservation_id: id(reservation_id),
+                payment_intent,
+                retried_at: time(retried_at_us)?,
+                by,
+            }
         }
         other => unreachable!("convert_refund only takes refund lifecycle events, got {other:?}"),
     })

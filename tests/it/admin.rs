@@ -317,3 +317,36 @@ async fn a_payment_is_checked_against_the_price_its_hold_was_sold_at() {
     assert_eq!(crate::stripe_fake::post_signed(&app.api, &stale, now).await.status(), StatusCode::OK);
     assert_eq!(app.reservation(&after.id).await.status, "refund_owed", "the old price is not the new hold's price");
 }
+
+/// A price change between hold and payment changes nothing for holds already placed:
+/// the reservation, the dev checkout page and Stripe's checkout all show the hold's
+/// amount, and paying it (dev page, or a Stripe webhook of that amount) confirms.
+#[actix_web::test]
+async fn a_hold_keeps_its_amount_through_a_price_change_on_every_payment_path() {
+    let stripe = wiremock::MockServer::start().await;
+    let venue = crate::helpers::VenueSpec::new(VENUE, 16).extra_toml(&crate::stripe_fake::stripe_toml(&stripe));
+    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }.admin_token(TOKEN)).await;
+    let window = app.window(1);
+    let dev = created(app.reserve_in(VENUE, window, 2).await).await;
+    let hooked = created(app.reserve_in(VENUE, window, 1).await).await;
+    assert_eq!((dev.amount_minor, hooked.amount_minor), (1000, 500));
+    app.advance(chrono::Duration::seconds(1));
+    let response = put_venue(&app, VENUE, &venue_body("Test venue bar", 16, 900), "ana").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.advance(chrono::Duration::seconds(1));
+
+    assert_eq!(app.reservation(&dev.id).await.amount_minor, 1000, "the hold's amount, not 2 x 900");
+    let page = app.dev_page(&dev.id).await.text().await.unwrap();
+    assert!(page.contains("Pay 10.00 EUR"), "the dev page charges the hold's amount: {page}");
+    let paid = app.dev_pay(&dev.id).await;
+    assert_eq!(crate::helpers::dev_result(&paid, &dev.id), "paid");
+    let dev_after = app.reservation(&dev.id).await;
+    assert_eq!((dev_after.status.as_str(), dev_after.amount_minor), ("confirmed", 1000));
+
+    let now = app.now().timestamp();
+    let body = crate::stripe_fake::event("evt_hook", "checkout.session.completed", &hooked.id, "pi_hook", "paid", 500);
+    assert_eq!(crate::stripe_fake::post_signed(&app.api, &body, now).await.status(), StatusCode::OK);
+    let hooked_after = app.reservation(&hooked.id).await;
+    assert_eq!((hooked_after.status.as_str(), hooked_after.amount_minor), ("confirmed", 500));
+    assert_replay_clean(&app);
+}

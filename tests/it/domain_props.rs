@@ -1128,7 +1128,13 @@ fn any_window_event() -> impl Strategy<Value = WindowEvent> {
                 issued_at
             }
         ),
-        (any_rid(), "\\PC{0,80}", prop::collection::vec("\\PC{1,40}", 1..4), prop::option::of(any::<u64>()), any_time())
+        (
+            any_rid(),
+            "\\PC{0,80}",
+            prop::collection::vec("\\PC{1,40}", 1..4),
+            prop::option::of(any::<u64>()),
+            any_time()
+        )
             .prop_map(|(reservation_id, payment_intent, refund_ids, refunded_minor, settled_at)| {
                 WindowEvent::RefundSettled { reservation_id, payment_intent, refund_ids, refunded_minor, settled_at }
             }),
@@ -1704,7 +1710,10 @@ fn a_confirmed_reservation_stays_confirmed_with_a_refund_for_a_second_payment() 
     run(&mut w, &refunded(1, "pi_2", "re_2"), now);
     let r = w.reservation(&rid(1)).unwrap();
     assert_eq!(r.public_status_at(key().end() + Duration::days(1)), ReservationStatus::Confirmed);
-    assert_eq!(ReservationView::of(&key(), r, &PriceHistory::starting(price()), now).status, ReservationStatus::Confirmed);
+    assert_eq!(
+        ReservationView::of(&key(), r, &PriceHistory::starting(price()), now).status,
+        ReservationStatus::Confirmed
+    );
 }
 
 #[test]
@@ -1721,7 +1730,10 @@ fn an_unconfirmed_paid_reservation_is_refund_owed_until_every_refund_is_issued()
     assert_eq!(status(&w), ReservationStatus::RefundOwed, "one of two refunds is still owed");
     run(&mut w, &refunded(1, "pi_2", "re_2"), now);
     assert_eq!(status(&w), ReservationStatus::Refunded);
-    assert_eq!(ReservationView::of(&key(), w.reservation(&rid(1)).unwrap(), &PriceHistory::starting(price()), now).status, ReservationStatus::Refunded);
+    assert_eq!(
+        ReservationView::of(&key(), w.reservation(&rid(1)).unwrap(), &PriceHistory::starting(price()), now).status,
+        ReservationStatus::Refunded
+    );
     // The stored state of the hold is unchanged by refunds.
     assert_eq!(w.reservation(&rid(1)).unwrap().status, ReservationStatus::Cancelled);
 }

@@ -976,7 +976,8 @@ fn key_layout_matches_the_catalogue() {
     f_key.extend_from_slice(&RID_B);
     f_key.extend_from_slice(b"pi_3QdemoSold0002");
     assert_eq!(keys::REFUND_FAILED, b'F');
-    let settled = vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(o_key), keys::IndexOp::Remove(f_key.clone())];
+    let settled =
+        vec![Insert(w_key.clone(), vec![]), keys::IndexOp::Remove(o_key), keys::IndexOp::Remove(f_key.clone())];
     assert_eq!(keys::index_entries(seq, &by_name("refund_issued.bin")), settled);
     assert_eq!(keys::index_entries(seq, &by_name("refund_settled.bin")), settled);
     assert_eq!(

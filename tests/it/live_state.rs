@@ -129,7 +129,10 @@ async fn workload_step(
                     && let Some(owed) = view.refunds.iter().find(|f| f.refund_id.is_none())
                     && rng.below(2) == 0
                 {
-                    let _ = app.booking.record_refund(view.id, owed.payment_intent.clone(), vec![format!("re_{step}")], None).await;
+                    let _ = app
+                        .booking
+                        .record_refund(view.id, owed.payment_intent.clone(), vec![format!("re_{step}")], None)
+                        .await;
                 }
             }
         }

@@ -124,13 +124,17 @@ async fn a_debt_is_settled_only_by_live_refunds_of_its_own_payment_that_cover_it
     let settled: Vec<(Vec<String>, Option<u64>)> = log
         .iter()
         .filter_map(|entry| match entry.expect("the log reads back").2 {
-            qskip::store::Record::Window(_, qskip::domain::WindowEvent::RefundSettled { refund_ids, refunded_minor, .. }) => {
-                Some((refund_ids, refunded_minor))
-            }
+            qskip::store::Record::Window(
+                _,
+                qskip::domain::WindowEvent::RefundSettled { refund_ids, refunded_minor, .. },
+            ) => Some((refund_ids, refunded_minor)),
             _ => None,
         })
         .collect();
-    assert!(settled.contains(&(vec!["re_op".into(), "re_rest".into()], Some(500))), "both refunds recorded: {settled:?}");
+    assert!(
+        settled.contains(&(vec!["re_op".into(), "re_rest".into()], Some(500))),
+        "both refunds recorded: {settled:?}"
+    );
 }
 
 #[actix_web::test]
@@ -161,7 +165,8 @@ async fn a_refund_stripe_refuses_for_good_waits_for_an_operator_who_retries_it()
     assert!(ours["error"].as_str().is_some_and(|e| e.contains("disputed")), "{ours}");
     assert_eq!(ours["amount_minor"], PRICE);
     let gauge = format!("qskip_refunds_failed{{venue=\"{venue}\"}}");
-    let shown = eventually(Duration::from_secs(10), || async { (value(&scrape(&app).await, &gauge) == 1.0).then_some(()) });
+    let shown =
+        eventually(Duration::from_secs(10), || async { (value(&scrape(&app).await, &gauge) == 1.0).then_some(()) });
     assert!(shown.await.is_some(), "the failed-refunds gauge shows it");
 
     // The operator retries: Stripe accepts this time, and the debt is paid back.
