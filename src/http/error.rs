@@ -7,11 +7,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::actors::BookingError;
-use crate::actors::live::HubFull;
+use crate::actors::live_hub::HubFull;
 use crate::domain::Rejection;
 use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -84,38 +84,38 @@ impl ApiError {
     }
 }
 
-impl From<BookingError> for ApiError {
-    fn from(error: BookingError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         let message = error.to_string();
         match error {
-            BookingError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
-            BookingError::ReservationNotFound => Self::reservation_not_found(),
-            BookingError::Rejected(rejection) => Self::rejected(rejection),
-            BookingError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
-            BookingError::IdempotencyKeyReused => {
+            ServiceError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
+            ServiceError::ReservationNotFound => Self::reservation_not_found(),
+            ServiceError::Rejected(rejection) => Self::rejected(rejection),
+            ServiceError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
+            ServiceError::IdempotencyKeyReused => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
             }
-            BookingError::IdempotencyInProgress => {
+            ServiceError::IdempotencyInProgress => {
                 Self::new(StatusCode::CONFLICT, "idempotency_in_progress", message).retry_later()
             }
-            BookingError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_later(),
-            BookingError::Unavailable(_) => {
+            ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_later(),
+            ServiceError::Unavailable(_) => {
                 tracing::error!(%message, "answering 503");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_later()
             }
-            BookingError::WindowCorrupt { .. } | BookingError::Store(StoreError::Corrupt { .. }) => {
+            ServiceError::WindowCorrupt { .. } | ServiceError::Store(StoreError::Corrupt { .. }) => {
                 tracing::error!(%message, "answering 503 window_corrupt");
                 // No Retry-After: a retry cannot help until an operator repairs the log.
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "window_corrupt", message)
             }
-            BookingError::TooManyActiveHolds { .. } => {
+            ServiceError::TooManyActiveHolds { .. } => {
                 let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_active_holds", message);
                 error.retry_after_secs = Some(ACTIVE_HOLDS_RETRY_AFTER_SECS);
                 error
             }
-            BookingError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
-            BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
-            BookingError::Store(error) => {
+            ServiceError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
+            ServiceError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
+            ServiceError::Store(error) => {
                 tracing::error!(%error, "storage error");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_error", "storage is unavailable").retry_later()
             }
@@ -132,7 +132,7 @@ impl From<HubFull> for ApiError {
 impl From<CheckoutError> for ApiError {
     fn from(error: CheckoutError) -> Self {
         match error {
-            CheckoutError::Booking(error) => error.into(),
+            CheckoutError::Service(error) => error.into(),
             CheckoutError::Provider(_) => {
                 // The provider's own message is logged, not shown: it is not the client's business.
                 let message = "the payment provider cannot open a checkout page now; nothing was reserved, try again";

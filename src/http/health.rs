@@ -37,7 +37,7 @@ async fn healthz() -> HttpResponse {
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain; version=0.0.4")),
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    crate::telemetry::set_actors_live(state.booking.registry().live_count());
+    crate::telemetry::set_actors_live(state.services.windows.live_count());
     let prometheus = crate::telemetry::prometheus();
     prometheus.run_upkeep();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(prometheus.render())

@@ -1,5 +1,5 @@
-//! HTTP adapters (actix-web): parse a request into a call on [`Booking`], turn the
-//! answer into JSON. No business rule lives here.
+//! HTTP adapters (actix-web): parse a request into a call on a service
+//! ([`crate::service`]), turn the answer into JSON. No business rule lives here.
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
@@ -27,13 +27,13 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, ResponseError, web};
 
-use crate::actors::Booking;
+use crate::service::Services;
 use crate::store::Journal;
 pub use error::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub booking: Arc<Booking>,
+    pub services: Services,
     pub journal: Journal,
     /// Base URL customers use, without a trailing slash.
     pub public_url: String,

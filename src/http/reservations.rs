@@ -9,9 +9,9 @@ use super::dto::{CreateReservationBody, ReservationJson};
 use super::openapi::ErrorBody;
 use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::Client;
 use crate::domain::{ReservationId, ReservationView};
 use crate::limits::JSON_BODY_BYTES_MAX;
+use crate::service::Client;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -28,7 +28,7 @@ pub fn parse_id(raw: &str) -> Result<ReservationId, ApiError> {
 
 /// The JSON of a reservation, with its price and checkout link.
 pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<ReservationJson, ApiError> {
-    let venue = state.booking.venue(view.window.venue_id.as_str())?;
+    let venue = state.services.venues.find(view.window.venue_id.as_str())?;
     let checkout_url = match (&view.checkout, state.dev_payments) {
         (Some(checkout), _) => checkout.url.clone(),
         (None, true) => format!("{}/dev/checkout/{}", state.public_url, view.id),
@@ -89,7 +89,7 @@ async fn create(
                 .to_owned(),
         ),
     };
-    let venue = state.booking.venue(&venue)?;
+    let venue = state.services.venues.find(&venue)?;
     let client = Client { ip: client_ip(&req, state.client_ip_header.as_deref()) };
     if let (Some(limit), Some(ip)) = (&state.rate_limit, client.ip) {
         limit.check(ip)?;
@@ -97,7 +97,7 @@ async fn create(
     let body: CreateReservationBody = json_body(&req, payload, JSON_BODY_BYTES_MAX).await?;
     let view = match &state.checkout {
         Some(checkout) => checkout.reserve(&venue, body.into(), key, &client).await?,
-        None => state.booking.reserve(venue.id.as_str(), body.into(), key, &client).await?,
+        None => state.services.reservations.reserve(&venue, body.into(), key, &client).await?,
     };
     Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
 }
@@ -117,7 +117,7 @@ async fn create(
     ),
 )]
 async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let view = state.booking.reservation(parse_id(&id)?).await?;
+    let view = state.services.reservations.reservation(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }
 
@@ -138,6 +138,6 @@ async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpR
     ),
 )]
 async fn cancel(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let view = state.booking.cancel(parse_id(&id)?).await?;
+    let view = state.services.reservations.cancel(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }

@@ -13,9 +13,9 @@ use serde_json::json;
 
 use super::body::raw_body;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::BookingError;
 use crate::domain::{Payment, ReservationId};
 use crate::limits::WEBHOOK_BODY_BYTES_MAX;
+use crate::service::ServiceError;
 use crate::stripe::{self, SIGNATURE_TOLERANCE_SECS_DEFAULT, WebhookAction};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -50,7 +50,7 @@ async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     let body = raw_body(&req, payload, WEBHOOK_BODY_BYTES_MAX).await?;
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let now = state.booking.now().timestamp();
+    let now = state.services.now().timestamp();
     stripe::signature::verify(&body, header, &state.webhook_secrets, now, SIGNATURE_TOLERANCE_SECS_DEFAULT)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
     let action = stripe::event::action_for_payload(&body)
@@ -60,18 +60,18 @@ async fn receive(
         WebhookAction::Confirm {
             reservation_id, session_id, payment_intent, amount_total, currency, created, ..
         } => {
-            crate::telemetry::record_webhook_lag(created, state.booking.now());
+            crate::telemetry::record_webhook_lag(created, state.services.now());
             let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
             // A paid session always has a payment intent; the session id is the fallback
             // key so that a malformed event still counts once.
             let intent = payment_intent.unwrap_or(session_id);
             let amount_minor = amount_total.and_then(|a| u64::try_from(a).ok());
             let payment = Payment { intent, amount_minor, currency };
-            state.booking.record_payment(id, payment).await.map(|view| view.status.as_str())
+            state.services.payments.record_payment(id, payment).await.map(|view| view.status.as_str())
         }
         WebhookAction::Release { reservation_id, .. } => {
             let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
-            state.booking.cancel(id).await.map(|view| view.status.as_str())
+            state.services.reservations.cancel(id).await.map(|view| view.status.as_str())
         }
         WebhookAction::KeepWaiting { .. } => Ok("waiting"),
         WebhookAction::Ignore(_) => Ok("ignored"),
@@ -79,8 +79,8 @@ async fn receive(
     match outcome {
         Ok(status) => Ok(received(status)),
         // Not ours, or a release of a hold that already ended: nothing to retry.
-        Err(BookingError::ReservationNotFound) => Ok(received("unknown_reservation")),
-        Err(BookingError::Rejected(rejection)) => Ok(received(rejection.code())),
+        Err(ServiceError::ReservationNotFound) => Ok(received("unknown_reservation")),
+        Err(ServiceError::Rejected(rejection)) => Ok(received(rejection.code())),
         Err(other) => Err(other.into()),
     }
 }

@@ -8,13 +8,12 @@
 //! intent and records it instead of refunding twice. Failures are retried with capped
 //! exponential backoff per debt; a debt is never dropped.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::Backoff;
-use crate::actors::Booking;
 use crate::domain::ReservationId;
 use crate::limits::REFUND_SCAN_INTERVAL_MS;
+use crate::service::Services;
 use crate::store::OwedRefund;
 use crate::stripe::{StripeClient, StripeError};
 
@@ -22,14 +21,14 @@ use crate::stripe::{StripeClient, StripeError};
 const DEAD_REFUND_STATUSES: [&str; 2] = ["failed", "canceled"];
 
 pub struct RefundWorker {
-    booking: Arc<Booking>,
+    services: Services,
     stripe: StripeClient,
     backoff: Backoff<(ReservationId, String)>,
 }
 
 impl RefundWorker {
-    pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
-        Self { booking, stripe, backoff: Backoff::default() }
+    pub fn new(services: Services, stripe: StripeClient) -> Self {
+        Self { services, stripe, backoff: Backoff::default() }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -46,7 +45,7 @@ impl RefundWorker {
     /// Tries every owed refund that is not waiting out a backoff; returns how many
     /// were recorded as issued.
     pub async fn pass(&mut self) -> usize {
-        let owed = match self.booking.log().owed_refunds() {
+        let owed = match self.services.log().owed_refunds() {
             Ok(owed) => owed,
             Err(error) => {
                 tracing::error!(%error, "cannot read owed refunds");
@@ -79,18 +78,19 @@ impl RefundWorker {
     /// Publishes how many refunds each venue still owes and how old the oldest is: a
     /// debt is never dropped, so a refund Stripe keeps refusing shows here.
     fn report_pending(&self, owed: &[OwedRefund]) {
-        let venues = self.booking.venues().all();
+        let venues = self.services.venues.all();
         let per_venue =
             venues.iter().map(|v| (v.id.as_str(), owed.iter().filter(|d| d.window.venue_id == v.id).count()));
         let oldest = owed.iter().map(|d| d.owed_at).min();
-        let age_secs = oldest.map_or(0.0, |at| (self.booking.now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+        let age_secs = oldest.map_or(0.0, |at| (self.services.now() - at).num_milliseconds().max(0) as f64 / 1000.0);
         crate::telemetry::set_refunds_pending(per_venue, age_secs);
     }
 
     /// Issues (or finds) the refund for one debt and records it with the window actor.
     async fn settle(&self, debt: &OwedRefund) -> Result<(), SettleError> {
         let refund_id = self.refund_at_stripe(debt).await?;
-        let recorded = self.booking.record_refund(debt.reservation_id, debt.payment_intent.clone(), refund_id).await;
+        let recorded =
+            self.services.payments.record_refund(debt.reservation_id, debt.payment_intent.clone(), refund_id).await;
         recorded.map(|_| ()).map_err(|e| SettleError::Record(e.to_string()))
     }
 

@@ -50,7 +50,7 @@ async fn deliver(app: &TestApp, body: &str) -> Value {
 }
 
 fn last_seq(app: &TestApp) -> u64 {
-    app.booking.log().last_seq().expect("the log is readable")
+    app.services.log().last_seq().expect("the log is readable")
 }
 
 /// The reservation a window event is about (`None` for `WindowOpened`).
@@ -71,7 +71,7 @@ fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
 
 /// Every window event of one reservation, in commit order, read from the sled log.
 fn events_of(app: &TestApp, id: &str) -> Vec<WindowEvent> {
-    app.booking
+    app.services
         .log()
         .iter()
         .map(|entry| entry.expect("every record decodes"))

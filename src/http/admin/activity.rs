@@ -89,7 +89,8 @@ pub async fn activity(
     venue: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
-    let venue = state.booking.venue(&venue)?;
-    let recent: Vec<ActivityJson> = state.booking.activity().recent(&venue.id).iter().map(ActivityJson::from).collect();
+    let venue = state.services.venues.find(&venue)?;
+    let recent: Vec<ActivityJson> =
+        state.services.operator.activity(&venue.id).iter().map(ActivityJson::from).collect();
     Ok(HttpResponse::Ok().json(recent))
 }

@@ -39,7 +39,7 @@ pub async fn release(
 ) -> Result<HttpResponse, ApiError> {
     let operator = authorize(&req, &state)?;
     let id = parse_id(&id)?;
-    let view = state.booking.release(id, &operator.recorded_as).await?;
+    let view = state.services.operator.release(id, &operator.recorded_as).await?;
     tracing::info!(reservation = %id, operator = %operator.recorded_as, "hold released by hand");
     Ok(HttpResponse::Ok().json(AdminReservationJson::from(&view)))
 }

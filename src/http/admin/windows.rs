@@ -39,6 +39,7 @@ pub async fn reservations(
     authorize(&req, &state)?;
     let (venue, start) = path.into_inner();
     let start: DateTime<Utc> = start.parse().map_err(|e| ApiError::bad_path(format!("start: {e}")))?;
-    let (key, counts, views) = state.booking.window_reservations(&venue, start).await?;
+    let venue = state.services.venues.find(&venue)?;
+    let (key, counts, views) = state.services.operator.window_reservations(&venue, start).await?;
     Ok(HttpResponse::Ok().json(WindowReservationsJson::new(&key, &counts, &views)))
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::{Price, PriceHistory, Venue, VenueEvent, VenueId};
 use crate::store::{EventLog, Journal, JournalError, Record, StoreError};
@@ -114,6 +115,13 @@ impl Venues {
         let mut by_id = self.by_id.write().expect("venues lock is never poisoned");
         by_id.insert(venue.id.clone(), Arc::new(venue));
         Ok(saved)
+    }
+
+    /// The venue a request names; `UnknownVenue` for an invalid or unknown id.
+    pub fn find(&self, id: &str) -> Result<Arc<Venue>, ServiceError> {
+        let unknown = || ServiceError::UnknownVenue(id.to_owned());
+        let id = VenueId::parse(id).map_err(|_| unknown())?;
+        self.get(&id).ok_or_else(unknown)
     }
 
     pub fn get(&self, id: &VenueId) -> Option<Arc<Venue>> {
