@@ -1,11 +1,13 @@
-//! The one place where failures become HTTP responses: `{error: {code, message}}` with
-//! the right status, and `Retry-After` where a retry can succeed.
+//! The one place where failures become HTTP responses: an [`ErrorBody`]
+//! (`{error: {code, message}}`) with the right status, and `Retry-After` where a retry
+//! can succeed. The body struct is both what is sent and what the API document shows.
 
 use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::actors::live_hub::HubFull;
 use crate::domain::Rejection;
@@ -13,6 +15,26 @@ use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
 use crate::service::ServiceError;
 use crate::store::StoreError;
+
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "sold_out", "message": "only 1 left in this window", "available": 1}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable machine-readable `code` and a human-readable `message`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable error code, e.g. `sold_out`, `venue_not_found`, `invalid_body`.
+    #[schema(example = "sold_out")]
+    pub code: &'static str,
+    pub message: String,
+    /// Slots still free; only on `sold_out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub available: Option<u32>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -154,10 +176,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(available) = self.available {
-            error["available"] = json!(available);
-        }
+        let error = ErrorDetail { code: self.code, message: self.message.clone(), available: self.available };
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6750: tell the client which scheme the admin API takes.
@@ -166,6 +185,6 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header(("Retry-After", secs.to_string()));
         }
-        response.json(json!({ "error": error }))
+        response.json(ErrorBody { error })
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::WindowJson;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::actors::live_hub::{Change, LiveHub, LiveUpdate, Start, Subscription};
 use crate::domain::{WindowCounts, WindowKey, window_start_of};

@@ -2,7 +2,7 @@
 //! ([`crate::service`]), turn the answer into JSON. No business rule lives here.
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
-//! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
+//! shapes), [`enums`] (their string enums, from the domain's), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
 //! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe),
 //! [`pages`] (booking, status and admin pages), [`health`], [`openapi`] (`/openapi.json` and the offline `/docs`
 //! page), [`admin`] (`/v1/admin`, behind a bearer token).
@@ -11,6 +11,7 @@ pub mod admin;
 pub mod body;
 pub mod dev_checkout;
 pub mod dto;
+pub mod enums;
 pub mod error;
 pub mod health;
 pub mod live;

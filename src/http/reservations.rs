@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body::json_body;
 use super::dto::{CreateReservationBody, ReservationJson};
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::domain::{ReservationId, ReservationView};

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::dto::{VenueJson, WindowJson, WindowsQuery};
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -9,14 +9,27 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::body::raw_body;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::domain::{Payment, ReservationId};
 use crate::limits::WEBHOOK_BODY_BYTES_MAX;
 use crate::service::ServiceError;
 use crate::stripe::{self, SIGNATURE_TOLERANCE_SECS_DEFAULT, WebhookAction};
+
+/// The answer to a Stripe webhook delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    /// Always `true`.
+    pub received: bool,
+    /// The reservation's status after the event, or `ignored`, `waiting`, `unknown_reservation`, or a
+    /// rejection code.
+    #[schema(example = "confirmed")]
+    pub outcome: &'static str,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/webhooks/stripe").post(receive).default_service(web::to(method_not_allowed)));
@@ -36,10 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                  description = "A Stripe event, verified on its exact bytes; at most 256 KiB"),
     responses(
         (status = 200, description = "Received; `outcome` is the reservation's status, `ignored`, `waiting`, \
-                                      `unknown_reservation` or a rejection code", body = super::openapi::WebhookReceipt),
-        (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large` (over 256 KiB)", body = super::openapi::ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`: Stripe retries", body = super::openapi::ErrorBody,
+                                      `unknown_reservation` or a rejection code", body = WebhookReceipt),
+        (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large` (over 256 KiB)", body = ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`: Stripe retries", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
@@ -88,5 +101,5 @@ async fn receive(
 /// A 2xx answer: the event is done with (Stripe stops retrying), so it is counted.
 fn received(outcome: &'static str) -> HttpResponse {
     crate::telemetry::record_webhook_event(outcome);
-    HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome }))
+    HttpResponse::Ok().json(WebhookReceipt { received: true, outcome })
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::auth::authorize;
 use crate::actors::activity::{Activity, ActivityKind};
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 
 /// One notable outcome. Fields that do not apply to a `kind` are null.

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::authorize;
 use super::dto::AdminReservationJson;
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::reservations::parse_id;
 use crate::http::{ApiError, AppState};
 

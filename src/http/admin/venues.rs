@@ -7,7 +7,7 @@ use super::auth::authorize;
 use super::dto::{VenueBody, VenueChangeJson};
 use crate::http::body::json_body;
 use crate::http::dto::{VenueJson, WindowJson};
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::limits::JSON_BODY_BYTES_MAX;
 use crate::service::venues::Saved;

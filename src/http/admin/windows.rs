@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::auth::authorize;
 use super::dto::WindowReservationsJson;
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 
 #[utoipa::path(
