@@ -9,11 +9,11 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::actors::live_hub::HubFull;
 use crate::domain::Rejection;
 use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
 use crate::service::ServiceError;
+use crate::service::availability::HubFull;
 use crate::store::StoreError;
 
 /// Every error answer: `{"error": {"code": "...", "message": "..."}}`.

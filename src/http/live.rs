@@ -21,10 +21,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::WindowJson;
 use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::live_hub::{Change, LiveHub, LiveUpdate, Start, Subscription};
 use crate::domain::{WindowCounts, WindowKey, window_start_of};
 use crate::limits::{LIVE_DEFAULT_WINDOWS, LIVE_KEEPALIVE_SECS, LIVE_RETRY_MS, WINDOW_SECS};
 use crate::service::Services;
+use crate::service::availability::{Change, LiveHub, LiveUpdate, Start, Subscription};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/venues/{venue}/stream").get(stream).default_service(web::to(method_not_allowed)));

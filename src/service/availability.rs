@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use futures_util::future::try_join_all;
 
 use super::{ServiceError, Windows};
-use crate::actors::live_hub::{HubFull, LiveHub, Subscription};
+// What a live stream handles, from the hub the window actors publish to.
+pub use crate::actors::live_hub::{Change, HubFull, LiveHub, LiveUpdate, Start, Subscription};
 use crate::actors::messages::GetCounts;
 use crate::clock::Clock;
 use crate::domain::{Venue, VenueId, Window, WindowCounts, WindowKey};

@@ -15,7 +15,9 @@ use futures_util::{StreamExt, stream};
 
 use super::venues::Saved;
 use super::{Availability, ServiceError, Venues, Windows};
-use crate::actors::activity::{Activity, ActivityLog};
+// What the activity listing shows, as the window actors record it.
+use crate::actors::activity::ActivityLog;
+pub use crate::actors::activity::{Activity, ActivityKind};
 use crate::actors::messages::{ListReservations, Reschedule};
 use crate::clock::Clock;
 use crate::domain::{

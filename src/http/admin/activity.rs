@@ -9,9 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::authorize;
-use crate::actors::activity::{Activity, ActivityKind};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
+use crate::service::operator::{Activity, ActivityKind};
 
 /// One notable outcome. Fields that do not apply to a `kind` are null.
 #[derive(Debug, Serialize, ToSchema)]
