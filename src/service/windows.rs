@@ -6,7 +6,9 @@
 //! Today every window is owned by this process: its actor is found or started in the
 //! [`Registry`]. This is the seam for cluster mode: here a message for a window whose
 //! venue another node owns would be forwarded to that node, and no service or HTTP
-//! handler would change, because none of them ever holds an actor address.
+//! handler would change, because none of them ever holds an actor address. Requests
+//! that name only a reservation (by id: the reservation API, Stripe webhooks) find
+//! their window, and so their owner, in one place too: [`Windows::window_of`].
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
