@@ -9,26 +9,24 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use tokio::sync::watch;
 
-use crate::actors::{Booking, ClientHolds, Registry, Shared, Venues};
+use crate::actors::{Registry, Shared};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::recovering::RecoveringServer;
 use crate::http::{self, AppState};
-use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SOCKET_SEND_BUFFER_BYTES};
+use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SHUTDOWN_TIMEOUT_SECS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
+use crate::service::{ClientHolds, Services, Venues};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
 use tracing_actix_web::TracingLogger;
 
-/// Seconds a graceful stop waits for in-flight requests.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
-
 pub struct Application {
     addr: SocketAddr,
     server: actix_web::dev::Server,
-    booking: Arc<Booking>,
+    services: Services,
     journal: Journal,
     snapshotter: Snapshotter,
     fatal: watch::Receiver<Option<JournalError>>,
@@ -38,7 +36,7 @@ pub struct Application {
 /// and returns the checkout service when Stripe is the payment provider.
 fn start_payments(
     config: &Config,
-    booking: &Arc<Booking>,
+    services: &Services,
     public_url: &str,
 ) -> anyhow::Result<Option<Arc<CheckoutService>>> {
     let Some(stripe) = &config.payments.stripe else { return Ok(None) };
@@ -46,11 +44,11 @@ fn start_payments(
     let mut client = ClientConfig::new(SecretKey::new(secret_key.expose()));
     client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
     let client = StripeClient::new(client)?;
-    RefundWorker::new(booking.clone(), client.clone()).spawn();
-    SessionExpiryWorker::new(booking.clone(), client.clone()).spawn();
+    RefundWorker::new(services.clone(), client.clone()).spawn();
+    SessionExpiryWorker::new(services.clone(), client.clone()).spawn();
     tracing::info!("stripe refund and session-expiry workers started");
     let checkout = config.payments.provider == PaymentProvider::Stripe;
-    Ok(checkout.then(|| Arc::new(CheckoutService::new(booking.clone(), client, public_url.to_owned()))))
+    Ok(checkout.then(|| Arc::new(CheckoutService::new(services.clone(), client, public_url.to_owned()))))
 }
 
 /// Caps the kernel send buffer of an accepted connection (see `SOCKET_SEND_BUFFER_BYTES`).
@@ -97,21 +95,21 @@ impl Application {
             actor_idle,
             live,
             activity,
-            venues: venues.clone(),
+            prices: venues.price_book(),
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let limits = &config.limits;
         let client_holds = limits.enabled.then(|| ClientHolds::new(limits.active_hold_slots_per_client));
-        let booking = Arc::new(Booking::new(shared, registry, venues, config.sales_horizon_days, client_holds));
-        let resumed = booking.start_recovered(recovered.state.windows.values().cloned());
+        let services = Services::new(shared, registry, venues, config.sales_horizon_days, client_holds);
+        let resumed = services.recovery.start_recovered(recovered.state.windows.values().cloned());
         tracing::info!(windows = resumed, "started the actors of recovered live windows");
         let snapshotter = Snapshotter::start(log, snapshots, clock, config.snapshot_every_events, recovered.state)?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-        let checkout = start_payments(&config, &booking, &public_url)?;
+        let checkout = start_payments(&config, &services, &public_url)?;
         let state = web::Data::new(AppState {
-            booking: booking.clone(),
+            services: services.clone(),
             journal: journal.clone(),
             public_url,
             dev_payments: config.payments.provider == PaymentProvider::Dev,
@@ -139,21 +137,21 @@ impl Application {
         .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
         .listen(listener)?
         .run();
-        Ok(Self { addr, server, booking, journal, snapshotter, fatal })
+        Ok(Self { addr, server, services, journal, snapshotter, fatal })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    pub fn booking(&self) -> &Arc<Booking> {
-        &self.booking
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
     /// the error is returned so the process exits non-zero).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, journal, mut fatal, booking, snapshotter, .. } = self;
+        let Self { server, journal, mut fatal, services, snapshotter, .. } = self;
         let handle = server.handle();
         let result = tokio::select! {
             served = server => served.context("HTTP server failed"),
@@ -163,7 +161,7 @@ impl Application {
                 Err(anyhow::anyhow!("stopping: {error}"))
             }
         };
-        booking.registry().shutdown();
+        services.windows.shutdown();
         journal.shutdown();
         // A graceful stop leaves a snapshot of everything, so the next start folds
         // nothing; after a journal failure the log is not trusted to be complete.

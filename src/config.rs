@@ -1,4 +1,4 @@
-//! The TOML configuration file (public contract, DESIGN.md section 7) and its defaults.
+//! The TOML configuration file (a public contract: the README's "Configuration") and its defaults.
 //!
 //! Unknown keys are errors, so a typo is reported rather than silently ignored. Env
 //! `QSKIP_BIND` and `QSKIP_DATA_DIR` override the file. With no file at all the service

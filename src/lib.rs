@@ -1,8 +1,9 @@
 //! qskip: sells queue skips per 15-minute window and never oversells.
 //!
 //! Layers depend one way: [`domain`] (pure rules) <- [`store`] (sled event log) <-
-//! [`actors`] (one actor per window, group-commit journal) <- [`http`] (actix-web
-//! adapters). [`app`] wires them together; [`config`] reads the TOML file.
+//! [`actors`] (one actor per window, group-commit journal) <- [`service`] (one small
+//! service per use case) <- [`http`] (actix-web adapters), [`payments`] (Stripe
+//! workers). [`app`] wires them together; [`config`] reads the TOML file.
 
 pub mod actors;
 pub mod app;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod limits;
 pub mod payments;
 pub mod replay;
+pub mod service;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

@@ -2,7 +2,9 @@
 //!
 //! TigerBeetle's rule: nothing is unbounded. Each constant names what it limits and its
 //! unit, and the code that enforces it refers to it by name, so an operator can read the
-//! whole envelope of the service here.
+//! whole envelope of the service here. Rules Stripe sets (its session expiry bounds,
+//! signature tolerance, page size, client retry defaults) are Stripe's, not ours: they
+//! live with the Stripe adapter in `stripe/mod.rs` and `stripe/retry.rs`.
 
 /// Width of one sales window, in seconds (15 minutes).
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -42,6 +44,8 @@ pub const VENUES_MAX: usize = 10_000;
 pub const VENUE_ID_LEN_MAX: usize = 64;
 pub const VENUE_NAME_LEN_MAX: usize = 200;
 pub const EMAIL_LEN_MAX: usize = 254;
+/// Longest `Idempotency-Key`, in bytes of printable ASCII: a client's, and the ones qskip
+/// sends Stripe (Stripe's own limit is 255 characters, docs "Idempotent requests").
 pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
 
 /// Admin bearer token length: at least 128 bits of a random hex or base64 string.
@@ -108,6 +112,17 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 /// Most submissions the journal writes in one batch (one flush).
 pub const JOURNAL_BATCH_SUBMISSIONS_MAX: usize = 4_096;
 
+/// Most submissions waiting for the journal writer. A submitter finding the queue full
+/// waits for room rather than being refused: its events are already applied in its
+/// window's memory, so a refusal would leave memory ahead of the log. The waiting is
+/// the backpressure: with at most `ACTOR_MAILBOX_CAPACITY` messages per live actor it
+/// is reached only when the disk falls far behind.
+pub const JOURNAL_QUEUE_SUBMISSIONS_MAX: usize = 65_536;
+
+/// Most written batches waiting for the flush that makes them durable (the writer
+/// waits for the flusher beyond it).
+pub const JOURNAL_QUEUE_BATCHES_MAX: usize = 1_024;
+
 /// sled page cache, in bytes (sled's 1 GiB default lets RSS grow far past it).
 pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -157,3 +172,35 @@ pub const SNAPSHOTS_KEPT: usize = 2;
 
 /// Largest snapshot file start-up will read, in bytes.
 pub const SNAPSHOT_BYTES_MAX: usize = 1024 * 1024 * 1024;
+
+/// Extra delay after a hold's expiry before its window's timer fires, in milliseconds,
+/// so the timer finds the hold due rather than a microsecond early.
+pub const EXPIRY_TIMER_SLACK_MS: u64 = 5;
+
+/// How long a graceful stop waits for in-flight requests, in seconds.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
+
+/// Workers of the stand-in server that answers during start-up recovery (it serves only
+/// `/healthz` and 503s), and how long it takes to stop, in seconds.
+pub const RECOVERING_WORKERS: usize = 1;
+pub const RECOVERING_SHUTDOWN_SECS: u64 = 1;
+
+/// Stripe API calls: time to connect, and for the whole request, in seconds.
+pub const STRIPE_CONNECT_TIMEOUT_SECS: u64 = 5;
+pub const STRIPE_REQUEST_TIMEOUT_SECS: u64 = 15;
+
+/// Largest Stripe API response body read, in bytes. Sessions, refunds and a page of 100
+/// refunds are far smaller; anything bigger is not an answer we understand.
+pub const STRIPE_RESPONSE_BYTES_MAX: usize = 1024 * 1024;
+
+/// Longest Stripe object id (payment intent, session) qskip puts in a URL, in bytes.
+pub const STRIPE_OBJECT_ID_LEN_MAX: usize = 255;
+
+/// Longest `Stripe-Signature` header parsed, in bytes. A header carries one `v1` per
+/// active secret (two while a secret rolls), about 70 bytes each.
+pub const SIGNATURE_HEADER_BYTES_MAX: usize = 4 * 1024;
+
+/// Per-item retry backoff of the payment workers: the first delay, doubling up to the
+/// last, in milliseconds.
+pub const PAYMENT_RETRY_DELAY_FIRST_MS: u64 = 1_000;
+pub const PAYMENT_RETRY_DELAY_MAX_MS: u64 = 300_000;

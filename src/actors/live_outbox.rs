@@ -4,7 +4,7 @@
 //! but nothing may be shown to anyone before it is durable. So what a change should
 //! publish waits here with the journal ticket it depends on, and [`LiveOutbox::release`]
 //! publishes, in ticket order, everything whose ticket is durable. Publishing never
-//! blocks (see [`super::live`]), so the actor never waits for a subscriber.
+//! blocks (see [`super::live_hub`]), so the actor never waits for a subscriber.
 
 use std::collections::VecDeque;
 

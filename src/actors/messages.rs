@@ -35,9 +35,11 @@ pub struct Execute {
     pub idempotency: Option<IdempotencyTag>,
 }
 
-/// Counts at the time of the message, once everything they reflect is durable.
+/// Counts at the time of the message, once everything they reflect is durable, with
+/// the window's live version (see `LiveHub::next_version`), so a live stream can tell
+/// which of two counts of one window is newer.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<WindowCounts, WindowError>")]
+#[rtype(result = "Result<(WindowCounts, u64), WindowError>")]
 pub struct GetCounts;
 
 #[derive(Debug, Message)]
@@ -63,8 +65,3 @@ pub struct ListReservations;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Box<Window>, WindowError>")]
 pub struct GetState;
-/// Counts like [`GetCounts`], with the window's version (events applied so far), so a
-/// live stream can tell which of two counts of one window is newer.
-#[derive(Debug, Message)]
-#[rtype(result = "Result<(WindowCounts, u64), WindowError>")]
-pub struct GetLiveCounts;

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use actix::{Actor, Addr, Arbiter};
 use chrono::{DateTime, Utc};
 
-use super::{Shared, Venues, WindowActor};
+use super::{Shared, WindowActor};
 use crate::domain::{VenueId, Window, WindowKey};
 use crate::limits::ACTORS_LIVE_MAX;
 
@@ -34,11 +34,11 @@ impl Registry {
     /// The live actor of `key`, or a newly started one. `None` when `ACTORS_LIVE_MAX`
     /// actors are alive.
     ///
-    /// A new actor takes the capacity it opens with from `venues` *under the registry
-    /// lock*: a schedule change updates `venues` first and then lists the live actors
-    /// under this lock, so every actor either is listed (and told) or reads the new
-    /// schedule. A capacity read before the lock could be stale.
-    pub fn window(&self, key: &WindowKey, venues: &Venues) -> Option<Addr<WindowActor>> {
+    /// A new actor takes the capacity it opens with from `scheduled_capacity`, called
+    /// *under the registry lock*: a schedule change updates the venues first and then
+    /// lists the live actors under this lock, so every actor either is listed (and
+    /// told) or reads the new schedule. A capacity read before the lock could be stale.
+    pub fn window(&self, key: &WindowKey, scheduled_capacity: impl FnOnce() -> u32) -> Option<Addr<WindowActor>> {
         let mut live = self.live.lock().expect("registry lock is never poisoned: no panics under it");
         if let Some(addr) = live.get(key).filter(|addr| addr.connected()) {
             return Some(addr.clone());
@@ -56,7 +56,7 @@ impl Registry {
             assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
             arbiters[arbiter_index(key, arbiters.len())].handle()
         };
-        let scheduled_capacity = venues.get(&key.venue_id).map_or(0, |venue| venue.capacity_at(key.start));
+        let scheduled_capacity = scheduled_capacity();
         let (key_for_actor, shared) = (key.clone(), self.shared.clone());
         let addr = WindowActor::start_in_arbiter(&arbiter, move |_| {
             WindowActor::new(key_for_actor, scheduled_capacity, shared)

@@ -25,15 +25,12 @@ use super::activity::Activity;
 use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
 use crate::domain::{Command, PriceHistory, Rejection, ReservationView, Window, WindowEvent, WindowKey};
-use crate::limits::ACTOR_MAILBOX_CAPACITY;
+use crate::limits::{ACTOR_MAILBOX_CAPACITY, EXPIRY_TIMER_SLACK_MS};
 use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
 
 mod reads;
-
-/// Extra delay after an expiry instant before the timer fires, so it finds the hold due.
-const EXPIRY_TIMER_SLACK: StdDuration = StdDuration::from_millis(5);
 
 enum State {
     Recovering,
@@ -145,7 +142,7 @@ impl WindowActor {
 
     /// The venue's price history, which fixes what each reservation costs.
     fn prices(&self) -> PriceHistory {
-        self.shared.venues.prices(&self.key.venue_id).expect("a window exists only for a registered venue")
+        self.shared.prices.of(&self.key.venue_id).expect("a window exists only for a registered venue")
     }
 
     fn execute(&mut self, msg: Execute, now: DateTime<Utc>) -> Reply<Option<ReservationView>> {
@@ -230,7 +227,8 @@ impl WindowActor {
             ctx.cancel_future(handle);
         }
         if let Some(at) = next {
-            let delay = (at - self.shared.clock.now()).to_std().unwrap_or_default() + EXPIRY_TIMER_SLACK;
+            let delay = (at - self.shared.clock.now()).to_std().unwrap_or_default()
+                + StdDuration::from_millis(EXPIRY_TIMER_SLACK_MS);
             let handle = ctx.run_later(delay, |actor, ctx| {
                 actor.expiry_timer = None;
                 let now = actor.shared.clock.now();

@@ -109,6 +109,10 @@ pub enum RefundReason {
 }
 
 impl RefundReason {
+    /// Every reason, in declaration order (the API documents these strings).
+    pub const ALL: [Self; 4] = [Self::SoldOut, Self::WindowEnded, Self::AlreadyConfirmed, Self::AmountMismatch];
+
+    /// The reason as the API and metrics write it: the one place its string is defined.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SoldOut => "sold_out",

@@ -20,6 +20,11 @@ pub enum ReservationStatus {
 }
 
 impl ReservationStatus {
+    /// Every status, in declaration order (the API documents these strings).
+    pub const ALL: [Self; 6] =
+        [Self::Held, Self::Confirmed, Self::Expired, Self::Cancelled, Self::RefundOwed, Self::Refunded];
+
+    /// The status as the API writes it: the one place its string is defined.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Held => "held",

@@ -1,6 +1,6 @@
 //! The built-in dev payment provider: a local stand-in for Stripe Checkout so the
 //! service runs with no external account. Pay confirms through exactly the actor
-//! message Stripe's webhook uses (`Booking::confirm`), with payment ref `dev:<id>`, and
+//! message Stripe's webhook uses (`PaymentRecords::confirm`), with payment ref `dev:<id>`, and
 //! then returns to the reservation's status page `/reservations/{id}?result=...`.
 
 use actix_web::http::header;
@@ -28,20 +28,20 @@ async fn page(
     id: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.booking.reservation(parse_id(&id)?).await?;
-    let venue = state.booking.venue(view.window.venue_id.as_str())?;
+    let view = state.services.reservations.reservation(parse_id(&id)?).await?;
+    let venue = state.services.venues.find(view.window.venue_id.as_str())?;
     let html = render(&view, &venue, query.result.as_deref());
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
 }
 
 async fn pay(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let reservation_id = parse_id(&id)?;
-    let outcome = state.booking.confirm(reservation_id, format!("dev:{reservation_id}")).await;
+    let outcome = state.services.payments.confirm(reservation_id, format!("dev:{reservation_id}")).await;
     Ok(back_to_page(&id, outcome.map(|_| "paid").map_err(ApiError::from)))
 }
 
 async fn cancel(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let outcome = state.booking.cancel(parse_id(&id)?).await;
+    let outcome = state.services.reservations.cancel(parse_id(&id)?).await;
     Ok(back_to_page(&id, outcome.map(|_| "cancelled").map_err(ApiError::from)))
 }
 

@@ -1,10 +1,11 @@
-//! The public JSON shapes (DESIGN.md section 7). Times are RFC 3339 UTC, money is in
+//! The public JSON shapes (the README's "The API"; `/openapi.json` documents them). Times are RFC 3339 UTC, money is in
 //! minor units. Fields may be added, never renamed or removed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::enums::{RefundReasonJson, ReservationStatusJson};
 use crate::domain::{Refund, ReservationView, ReserveRequest, Venue, WindowCounts, WindowKey};
 
 /// The body of `POST /v1/venues/{venue}/reservations`. Every field is optional; an empty
@@ -39,8 +40,7 @@ pub struct ReservationJson {
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
     pub quantity: u32,
-    #[schema(value_type = super::openapi::ReservationStatus)]
-    pub status: &'static str,
+    pub status: ReservationStatusJson,
     pub placed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -58,8 +58,7 @@ pub struct ReservationJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefundJson {
     pub payment_intent: String,
-    #[schema(value_type = super::openapi::RefundReason)]
-    pub reason: &'static str,
+    pub reason: RefundReasonJson,
     pub amount_minor: Option<u64>,
     pub currency: Option<String>,
     /// The refund at Stripe that settled it (the last, if several did).
@@ -80,7 +79,7 @@ impl ReservationJson {
             window_start: view.window.start,
             window_end: view.window.end(),
             quantity: view.quantity,
-            status: view.status.as_str(),
+            status: ReservationStatusJson(view.status),
             placed_at: view.placed_at,
             expires_at: view.expires_at,
             confirmed_at: view.confirmed_at,
@@ -92,7 +91,7 @@ impl ReservationJson {
                 .iter()
                 .map(|r| RefundJson {
                     payment_intent: r.payment_intent.clone(),
-                    reason: r.reason.as_str(),
+                    reason: RefundReasonJson(r.reason),
                     amount_minor: r.amount_minor,
                     currency: r.currency.clone(),
                     refund_id: r.refund_id.clone(),

@@ -1,18 +1,40 @@
-//! The one place where failures become HTTP responses: `{error: {code, message}}` with
-//! the right status, and `Retry-After` where a retry can succeed.
+//! The one place where failures become HTTP responses: an [`ErrorBody`]
+//! (`{error: {code, message}}`) with the right status, and `Retry-After` where a retry
+//! can succeed. The body struct is both what is sent and what the API document shows.
 
 use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::actors::BookingError;
-use crate::actors::live::HubFull;
 use crate::domain::Rejection;
 use crate::limits::{ACTIVE_HOLDS_RETRY_AFTER_SECS, RETRY_AFTER_SECS};
 use crate::payments::CheckoutError;
+use crate::service::ServiceError;
+use crate::service::availability::HubFull;
 use crate::store::StoreError;
+
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "sold_out", "message": "only 1 left in this window", "available": 1}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable machine-readable `code` and a human-readable `message`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable error code, e.g. `sold_out`, `venue_not_found`, `invalid_body`.
+    #[schema(example = "sold_out")]
+    pub code: &'static str,
+    pub message: String,
+    /// Slots still free; only on `sold_out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub available: Option<u32>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -86,38 +108,38 @@ impl ApiError {
     }
 }
 
-impl From<BookingError> for ApiError {
-    fn from(error: BookingError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         let message = error.to_string();
         match error {
-            BookingError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
-            BookingError::ReservationNotFound => Self::reservation_not_found(),
-            BookingError::Rejected(rejection) => Self::rejected(rejection),
-            BookingError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
-            BookingError::IdempotencyKeyReused => {
+            ServiceError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
+            ServiceError::ReservationNotFound => Self::reservation_not_found(),
+            ServiceError::Rejected(rejection) => Self::rejected(rejection),
+            ServiceError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
+            ServiceError::IdempotencyKeyReused => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
             }
-            BookingError::IdempotencyInProgress => {
+            ServiceError::IdempotencyInProgress => {
                 Self::new(StatusCode::CONFLICT, "idempotency_in_progress", message).retry_later()
             }
-            BookingError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_later(),
-            BookingError::Unavailable(_) => {
+            ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_later(),
+            ServiceError::Unavailable(_) => {
                 tracing::error!(%message, "answering 503");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_later()
             }
-            BookingError::WindowCorrupt { .. } | BookingError::Store(StoreError::Corrupt { .. }) => {
+            ServiceError::WindowCorrupt { .. } | ServiceError::Store(StoreError::Corrupt { .. }) => {
                 tracing::error!(%message, "answering 503 window_corrupt");
                 // No Retry-After: a retry cannot help until an operator repairs the log.
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "window_corrupt", message)
             }
-            BookingError::TooManyActiveHolds { .. } => {
+            ServiceError::TooManyActiveHolds { .. } => {
                 let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_active_holds", message);
                 error.retry_after_secs = Some(ACTIVE_HOLDS_RETRY_AFTER_SECS);
                 error
             }
-            BookingError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
-            BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
-            BookingError::Store(error) => {
+            ServiceError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
+            ServiceError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
+            ServiceError::Store(error) => {
                 tracing::error!(%error, "storage error");
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_error", "storage is unavailable").retry_later()
             }
@@ -134,7 +156,7 @@ impl From<HubFull> for ApiError {
 impl From<CheckoutError> for ApiError {
     fn from(error: CheckoutError) -> Self {
         match error {
-            CheckoutError::Booking(error) => error.into(),
+            CheckoutError::Service(error) => error.into(),
             CheckoutError::Provider(_) => {
                 // The provider's own message is logged, not shown: it is not the client's business.
                 let message = "the payment provider cannot open a checkout page now; nothing was reserved, try again";
@@ -156,10 +178,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(available) = self.available {
-            error["available"] = json!(available);
-        }
+        let error = ErrorDetail { code: self.code, message: self.message.clone(), available: self.available };
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6750: tell the client which scheme the admin API takes.
@@ -168,6 +187,6 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header(("Retry-After", secs.to_string()));
         }
-        response.json(json!({ "error": error }))
+        response.json(ErrorBody { error })
     }
 }

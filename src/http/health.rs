@@ -3,10 +3,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::openapi::{ErrorBody, StatusJson};
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
+
+/// `{"status": "ok"}` (`/healthz`) or `{"status": "ready"}` (`/readyz`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusJson {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz).default_service(web::to(method_not_allowed)))
@@ -22,8 +30,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     summary = "Liveness: the process answers",
     responses((status = 200, description = "`{\"status\": \"ok\"}`", body = StatusJson)),
 )]
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+/// Also what the stand-in answers while the service recovers (`super::recovering`).
+pub(super) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(StatusJson { status: "ok" })
 }
 
 /// Prometheus text format.
@@ -37,7 +46,7 @@ async fn healthz() -> HttpResponse {
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain; version=0.0.4")),
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    crate::telemetry::set_actors_live(state.booking.registry().live_count());
+    crate::telemetry::set_actors_live(state.services.windows.live_count());
     let prometheus = crate::telemetry::prometheus();
     prometheus.run_upkeep();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(prometheus.render())
@@ -61,5 +70,5 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         let message = "the event log cannot be written; the service is stopping";
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message));
     }
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(StatusJson { status: "ready" }))
 }

@@ -3,13 +3,12 @@
 //! A stream starts with the current counts of every window in its range (or, with a
 //! usable `Last-Event-ID`, with exactly the updates the client missed), then pushes
 //! each durable change of a window in range as it is published by the window actors
-//! (see `actors::live`). Idle streams get a keep-alive comment every
+//! (see `actors::live_hub`). Idle streams get a keep-alive comment every
 //! `LIVE_KEEPALIVE_SECS`. A client that stops reading is dropped by the hub and its
 //! stream ends; EventSource reconnects and resumes from its last id.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use actix_web::web::Bytes;
@@ -20,12 +19,12 @@ use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::WindowJson;
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::Booking;
-use crate::actors::live::{Change, LiveHub, LiveUpdate, Start, Subscription};
 use crate::domain::{WindowCounts, WindowKey, window_start_of};
 use crate::limits::{LIVE_DEFAULT_WINDOWS, LIVE_KEEPALIVE_SECS, LIVE_RETRY_MS, WINDOW_SECS};
+use crate::service::Services;
+use crate::service::availability::{Change, LiveHub, LiveUpdate, Start, Subscription};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/venues/{venue}/stream").get(stream).default_service(web::to(method_not_allowed)));
@@ -87,7 +86,7 @@ struct Stream {
     subscription: Subscription,
     filter: Filter,
     hub: LiveHub,
-    booking: Arc<Booking>,
+    services: Services,
     venue: String,
     from: DateTime<Utc>,
 }
@@ -108,9 +107,11 @@ impl Stream {
 
     /// Frames of every window in range as they are now, all with the event id `id`.
     async fn read_all(&mut self, id: &str) -> Result<String, ApiError> {
-        let venue = self.booking.venue(&self.venue)?;
+        let venue = self.services.venues.find(&self.venue)?;
         let mut frames = String::new();
-        for (key, counts, version) in self.booking.live_snapshot(&venue, self.from, self.filter.to).await? {
+        for (key, counts, version) in
+            self.services.availability.live_snapshot(&venue, self.from, self.filter.to).await?
+        {
             frames += &frame(id, &LiveWindowJson::new(&key, &counts, version));
             self.filter.sent.insert(key.start, version);
         }
@@ -150,17 +151,17 @@ async fn stream(
     venue: web::Path<String>,
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let venue = state.booking.venue(&venue)?;
-    let from = query.from.unwrap_or_else(|| state.booking.now());
+    let venue = state.services.venues.find(&venue)?;
+    let from = query.from.unwrap_or_else(|| state.services.now());
     let to = query.to.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
     let last_event_id = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok());
-    state.booking.check_live_range(from, to)?;
-    let hub = state.booking.live().clone();
-    let subscription = hub.subscribe(&venue.id, last_event_id)?;
+    state.services.availability.check_live_range(from, to)?;
+    let hub = state.services.availability.live_hub().clone();
+    let subscription = state.services.availability.subscribe(&venue.id, last_event_id)?;
     let filter = Filter { first: window_start_of(from), to, sent: HashMap::new() };
     let venue = venue.id.to_string();
-    let booking = state.booking.clone();
-    let mut stream = Stream { subscription, filter, hub, booking, venue, from };
+    let services = state.services.clone();
+    let mut stream = Stream { subscription, filter, hub, services, venue, from };
     let mut first = format!("retry: {LIVE_RETRY_MS}\n\n");
     match &stream.subscription.start {
         Start::Replay(missed) => {

@@ -1,8 +1,8 @@
-//! HTTP adapters (actix-web): parse a request into a call on [`Booking`], turn the
-//! answer into JSON. No business rule lives here.
+//! HTTP adapters (actix-web): parse a request into a call on a service
+//! ([`crate::service`]), turn the answer into JSON. No business rule lives here.
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
-//! shapes), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
+//! shapes), [`enums`] (their string enums, from the domain's), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
 //! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe),
 //! [`pages`] (booking, status and admin pages), [`health`], [`openapi`] (`/openapi.json` and the offline `/docs`
 //! page), [`admin`] (`/v1/admin`, behind a bearer token).
@@ -11,6 +11,7 @@ pub mod admin;
 pub mod body;
 pub mod dev_checkout;
 pub mod dto;
+pub mod enums;
 pub mod error;
 pub mod health;
 pub mod live;
@@ -27,13 +28,13 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, ResponseError, web};
 
-use crate::actors::Booking;
+use crate::service::Services;
 use crate::store::Journal;
 pub use error::ApiError;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub booking: Arc<Booking>,
+    pub services: Services,
     pub journal: Journal,
     /// Base URL customers use, without a trailing slash.
     pub public_url: String,

@@ -4,77 +4,21 @@
 //! that document and renders it, so the docs work offline.
 //!
 //! The HTML pages (`/`, `/dev/checkout/...`) are not API and are left out of the document.
-//! The types below exist only to describe JSON that handlers build with `json!`.
+//! This module only collects: every schema is the type a handler serialises, defined
+//! beside it.
 
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
 use utoipa::openapi::{RefOr, Required};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use super::dto::{CreateReservationBody, OverrideJson, RefundJson, ReservationJson, VenueJson, WindowJson};
+use super::enums::{RefundReasonJson, ReservationStatusJson};
+use super::error::{ErrorBody, ErrorDetail};
+use super::health::StatusJson;
 use super::method_not_allowed;
-
-/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"error": {"code": "sold_out", "message": "only 1 left in this window", "available": 1}}))]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// What went wrong: a stable machine-readable `code` and a human-readable `message`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable error code, e.g. `sold_out`, `venue_not_found`, `invalid_body`.
-    #[schema(example = "sold_out")]
-    pub code: String,
-    pub message: String,
-    /// Slots still free; only on `sold_out`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub available: Option<u32>,
-}
-
-/// `{"status": "ok"}` (`/healthz`) or `{"status": "ready"}` (`/readyz`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatusJson {
-    #[schema(example = "ok")]
-    pub status: String,
-}
-
-/// The answer to a Stripe webhook delivery.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookReceipt {
-    /// Always `true`.
-    pub received: bool,
-    /// The reservation's status after the event, or `ignored`, `waiting`, `unknown_reservation`, or a
-    /// rejection code.
-    #[schema(example = "confirmed")]
-    pub outcome: String,
-}
-
-/// Where a reservation stands (the strings of `domain::ReservationStatus`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReservationStatus {
-    Held,
-    Confirmed,
-    Expired,
-    Cancelled,
-    RefundOwed,
-    Refunded,
-}
-
-/// Why a payment is refunded (the strings of `domain::RefundReason`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundReason {
-    SoldOut,
-    WindowEnded,
-    AlreadyConfirmed,
-    AmountMismatch,
-}
+use super::webhook::WebhookReceipt;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -115,8 +59,8 @@ pub enum RefundReason {
         CreateReservationBody,
         ReservationJson,
         RefundJson,
-        ReservationStatus,
-        RefundReason,
+        ReservationStatusJson,
+        RefundReasonJson,
         ErrorBody,
         ErrorDetail,
         StatusJson,
@@ -216,44 +160,6 @@ const DOCS_HTML: &str = include_str!("docs.html");
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain;
-
-    /// The documented strings, one per domain variant: a new variant breaks this match.
-    fn status_doc(status: domain::ReservationStatus) -> &'static str {
-        match status {
-            domain::ReservationStatus::Held
-            | domain::ReservationStatus::Confirmed
-            | domain::ReservationStatus::Expired
-            | domain::ReservationStatus::Cancelled
-            | domain::ReservationStatus::RefundOwed
-            | domain::ReservationStatus::Refunded => status.as_str(),
-        }
-    }
-
-    fn reason_doc(reason: domain::RefundReason) -> &'static str {
-        match reason {
-            domain::RefundReason::SoldOut
-            | domain::RefundReason::WindowEnded
-            | domain::RefundReason::AlreadyConfirmed
-            | domain::RefundReason::AmountMismatch => reason.as_str(),
-        }
-    }
-
-    fn enum_values(doc: &serde_json::Value, schema: &str) -> Vec<String> {
-        let values = doc["components"]["schemas"][schema]["enum"].as_array().expect("an enum schema");
-        values.iter().map(|v| v.as_str().expect("string values").to_owned()).collect()
-    }
-
-    #[test]
-    fn documented_enums_are_the_domain_strings() {
-        use domain::RefundReason as R;
-        use domain::ReservationStatus as S;
-        let doc: serde_json::Value = serde_json::from_str(openapi_json_text()).expect("JSON");
-        let statuses = [S::Held, S::Confirmed, S::Expired, S::Cancelled, S::RefundOwed, S::Refunded];
-        assert_eq!(enum_values(&doc, "ReservationStatus"), statuses.map(status_doc));
-        let reasons = [R::SoldOut, R::WindowEnded, R::AlreadyConfirmed, R::AmountMismatch];
-        assert_eq!(enum_values(&doc, "RefundReason"), reasons.map(reason_doc));
-    }
 
     #[test]
     fn the_docs_page_names_no_external_url() {

@@ -9,16 +9,11 @@
 
 use std::net::TcpListener;
 
+use super::{ApiError, health};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
-use serde_json::json;
 
-use super::ApiError;
-
-/// One worker is plenty for probes.
-const RECOVERING_WORKERS: usize = 1;
-/// Longest the handover waits for a probe still being answered.
-const RECOVERING_SHUTDOWN_SECS: u64 = 1;
+use crate::limits::{RECOVERING_SHUTDOWN_SECS, RECOVERING_WORKERS};
 
 /// The stand-in server; [`RecoveringServer::stop`] it before the real one starts.
 pub struct RecoveringServer {
@@ -29,9 +24,7 @@ impl RecoveringServer {
     /// Starts answering on (a clone of) `listener`.
     pub fn start(listener: &TcpListener) -> std::io::Result<Self> {
         let server = HttpServer::new(|| {
-            App::new()
-                .route("/healthz", web::get().to(|| async { HttpResponse::Ok().json(json!({ "status": "ok" })) }))
-                .default_service(web::to(not_ready))
+            App::new().route("/healthz", web::get().to(health::healthz)).default_service(web::to(not_ready))
         })
         .workers(RECOVERING_WORKERS)
         // Probes must not hold the handover up: one request per connection, quick stop.

@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body::json_body;
 use super::dto::{CreateReservationBody, ReservationJson};
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::Client;
 use crate::domain::{ReservationId, ReservationView};
 use crate::limits::JSON_BODY_BYTES_MAX;
+use crate::service::Client;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -88,7 +88,7 @@ async fn create(
                 .to_owned(),
         ),
     };
-    let venue = state.booking.venue(&venue)?;
+    let venue = state.services.venues.find(&venue)?;
     let client = Client { ip: client_ip(&req, state.client_ip_header.as_deref()) };
     if let (Some(limit), Some(ip)) = (&state.rate_limit, client.ip) {
         limit.check(ip)?;
@@ -96,7 +96,7 @@ async fn create(
     let body: CreateReservationBody = json_body(&req, payload, JSON_BODY_BYTES_MAX).await?;
     let view = match &state.checkout {
         Some(checkout) => checkout.reserve(&venue, body.into(), key, &client).await?,
-        None => state.booking.reserve(venue.id.as_str(), body.into(), key, &client).await?,
+        None => state.services.reservations.reserve(&venue, body.into(), key, &client).await?,
     };
     Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
 }
@@ -116,7 +116,7 @@ async fn create(
     ),
 )]
 async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let view = state.booking.reservation(parse_id(&id)?).await?;
+    let view = state.services.reservations.reservation(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }
 
@@ -137,6 +137,6 @@ async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpR
     ),
 )]
 async fn cancel(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let view = state.booking.cancel(parse_id(&id)?).await?;
+    let view = state.services.reservations.cancel(parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 
 use super::dto::{VenueJson, WindowJson, WindowsQuery};
-use super::openapi::ErrorBody;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,7 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Every venue", body = Vec<VenueJson>)),
 )]
 async fn list(state: web::Data<AppState>) -> HttpResponse {
-    let venues: Vec<VenueJson> = state.booking.venues().all().iter().map(|v| VenueJson::from(&**v)).collect();
+    let venues: Vec<VenueJson> = state.services.venues.all().iter().map(|v| VenueJson::from(&**v)).collect();
     HttpResponse::Ok().json(venues)
 }
 
@@ -38,7 +38,7 @@ async fn list(state: web::Data<AppState>) -> HttpResponse {
     ),
 )]
 async fn show(state: web::Data<AppState>, venue: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let venue = state.booking.venue(&venue)?;
+    let venue = state.services.venues.find(&venue)?;
     Ok(HttpResponse::Ok().json(VenueJson::from(&*venue)))
 }
 
@@ -63,7 +63,8 @@ async fn windows(
     venue: web::Path<String>,
     query: web::Query<WindowsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let windows = state.booking.windows(&venue, query.from, query.to).await?;
+    let venue = state.services.venues.find(&venue)?;
+    let windows = state.services.availability.windows(&venue, query.from, query.to).await?;
     let body: Vec<WindowJson> = windows.iter().map(|(key, counts)| WindowJson::new(key, counts)).collect();
     Ok(HttpResponse::Ok().json(body))
 }

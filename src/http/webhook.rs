@@ -9,14 +9,27 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::body::raw_body;
+use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::actors::BookingError;
 use crate::domain::{Payment, ReservationId};
 use crate::limits::WEBHOOK_BODY_BYTES_MAX;
+use crate::service::ServiceError;
 use crate::stripe::{self, SIGNATURE_TOLERANCE_SECS_DEFAULT, WebhookAction};
+
+/// The answer to a Stripe webhook delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    /// Always `true`.
+    pub received: bool,
+    /// The reservation's status after the event, or `ignored`, `waiting`, `unknown_reservation`, or a
+    /// rejection code.
+    #[schema(example = "confirmed")]
+    pub outcome: &'static str,
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/webhooks/stripe").post(receive).default_service(web::to(method_not_allowed)));
@@ -36,10 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                  description = "A Stripe event, verified on its exact bytes; at most 256 KiB"),
     responses(
         (status = 200, description = "Received; `outcome` is the reservation's status, `ignored`, `waiting`, \
-                                      `unknown_reservation` or a rejection code", body = super::openapi::WebhookReceipt),
-        (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = super::openapi::ErrorBody),
-        (status = 413, description = "`payload_too_large` (over 256 KiB)", body = super::openapi::ErrorBody),
-        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`: Stripe retries", body = super::openapi::ErrorBody,
+                                      `unknown_reservation` or a rejection code", body = WebhookReceipt),
+        (status = 400, description = "`invalid_signature`, `invalid_event`, `invalid_body`", body = ErrorBody),
+        (status = 413, description = "`payload_too_large` (over 256 KiB)", body = ErrorBody),
+        (status = 503, description = "`busy`, `unavailable`, `storage_error`, `window_corrupt`: Stripe retries", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
@@ -50,7 +63,7 @@ async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     let body = raw_body(&req, payload, WEBHOOK_BODY_BYTES_MAX).await?;
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let now = state.booking.now().timestamp();
+    let now = state.services.now().timestamp();
     stripe::signature::verify(&body, header, &state.webhook_secrets, now, SIGNATURE_TOLERANCE_SECS_DEFAULT)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_signature", e.to_string()))?;
     let action = stripe::event::action_for_payload(&body)
@@ -60,18 +73,18 @@ async fn receive(
         WebhookAction::Confirm {
             reservation_id, session_id, payment_intent, amount_total, currency, created, ..
         } => {
-            crate::telemetry::record_webhook_lag(created, state.booking.now());
+            crate::telemetry::record_webhook_lag(created, state.services.now());
             let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
             // A paid session always has a payment intent; the session id is the fallback
             // key so that a malformed event still counts once.
             let intent = payment_intent.unwrap_or(session_id);
             let amount_minor = amount_total.and_then(|a| u64::try_from(a).ok());
             let payment = Payment { intent, amount_minor, currency };
-            state.booking.record_payment(id, payment).await.map(|view| view.status.as_str())
+            state.services.payments.record_payment(id, payment).await.map(|view| view.status.as_str())
         }
         WebhookAction::Release { reservation_id, .. } => {
             let Ok(id) = reservation_id.parse::<ReservationId>() else { return Ok(received("unknown_reservation")) };
-            state.booking.cancel(id).await.map(|view| view.status.as_str())
+            state.services.reservations.cancel(id).await.map(|view| view.status.as_str())
         }
         WebhookAction::KeepWaiting { .. } => Ok("waiting"),
         WebhookAction::Ignore(_) => Ok("ignored"),
@@ -79,8 +92,8 @@ async fn receive(
     match outcome {
         Ok(status) => Ok(received(status)),
         // Not ours, or a release of a hold that already ended: nothing to retry.
-        Err(BookingError::ReservationNotFound) => Ok(received("unknown_reservation")),
-        Err(BookingError::Rejected(rejection)) => Ok(received(rejection.code())),
+        Err(ServiceError::ReservationNotFound) => Ok(received("unknown_reservation")),
+        Err(ServiceError::Rejected(rejection)) => Ok(received(rejection.code())),
         Err(other) => Err(other.into()),
     }
 }
@@ -88,5 +101,5 @@ async fn receive(
 /// A 2xx answer: the event is done with (Stripe stops retrying), so it is counted.
 fn received(outcome: &'static str) -> HttpResponse {
     crate::telemetry::record_webhook_event(outcome);
-    HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome }))
+    HttpResponse::Ok().json(WebhookReceipt { received: true, outcome })
 }

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
 
-const DELAY_FIRST: Duration = Duration::from_secs(1);
-const DELAY_MAX: Duration = Duration::from_secs(300);
+use crate::limits::{PAYMENT_RETRY_DELAY_FIRST_MS, PAYMENT_RETRY_DELAY_MAX_MS};
+
+const DELAY_FIRST: Duration = Duration::from_millis(PAYMENT_RETRY_DELAY_FIRST_MS);
+const DELAY_MAX: Duration = Duration::from_millis(PAYMENT_RETRY_DELAY_MAX_MS);
 
 pub struct Backoff<K> {
     /// Per item: failed attempts so far and when it may be tried again.

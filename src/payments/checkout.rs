@@ -8,18 +8,16 @@
 //! Stripe answers with the session it created first. If Stripe cannot be reached, the hold is released before answering,
 //! so nothing is left held by a request that failed.
 
-use std::sync::Arc;
-
 use chrono::DateTime;
 
-use crate::actors::{Booking, BookingError, Client};
 use crate::domain::{Checkout, ReservationStatus, ReservationView, ReserveRequest, Venue};
+use crate::service::{Client, ServiceError, Services};
 use crate::stripe::{CheckoutSessionParams, StripeClient, StripeError, session_expires_at};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
     #[error(transparent)]
-    Booking(#[from] BookingError),
+    Service(#[from] ServiceError),
     #[error("the payment provider cannot open a checkout page now: {0}")]
     Provider(String),
 }
@@ -29,15 +27,15 @@ fn provider(error: StripeError) -> CheckoutError {
 }
 
 pub struct CheckoutService {
-    booking: Arc<Booking>,
+    services: Services,
     stripe: StripeClient,
     /// Base of the pages Stripe sends the customer back to.
     public_url: String,
 }
 
 impl CheckoutService {
-    pub fn new(booking: Arc<Booking>, stripe: StripeClient, public_url: String) -> Self {
-        Self { booking, stripe, public_url }
+    pub fn new(services: Services, stripe: StripeClient, public_url: String) -> Self {
+        Self { services, stripe, public_url }
     }
 
     /// Places a hold and opens its checkout page; a keyed retry returns the first page.
@@ -48,15 +46,15 @@ impl CheckoutService {
         key: Option<String>,
         client: &Client,
     ) -> Result<ReservationView, CheckoutError> {
-        let view = self.booking.reserve(venue.id.as_str(), request, key, client).await?;
+        let view = self.services.reservations.reserve(venue, request, key, client).await?;
         if view.checkout.is_some() || view.status != ReservationStatus::Held {
             return Ok(view);
         }
         match self.open_session(venue, &view).await {
-            Ok(checkout) => Ok(self.booking.open_checkout(view.id, checkout).await?),
+            Ok(checkout) => Ok(self.services.payments.open_checkout(view.id, checkout).await?),
             Err(error) => {
                 tracing::warn!(reservation = %view.id, %error, "no checkout session; releasing the hold");
-                if let Err(release) = self.booking.cancel(view.id).await {
+                if let Err(release) = self.services.reservations.cancel(view.id).await {
                     tracing::error!(reservation = %view.id, %release, "hold not released; it will expire");
                 }
                 Err(error)

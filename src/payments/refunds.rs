@@ -10,14 +10,13 @@
 //! `RefundFailed` for an operator, who can hand the debt back (admin API). A debt is
 //! never dropped.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::Backoff;
 use super::refund_plan::{self, RefundPlan};
-use crate::actors::Booking;
 use crate::domain::ReservationId;
 use crate::limits::{REFUND_ATTEMPTS_MAX, REFUND_SCAN_INTERVAL_MS};
+use crate::service::Services;
 use crate::store::OwedRefund;
 use crate::stripe::{StripeClient, StripeError};
 
@@ -25,7 +24,7 @@ use crate::stripe::{StripeClient, StripeError};
 const ALREADY_REFUNDED: &str = "charge_already_refunded";
 
 pub struct RefundWorker {
-    booking: Arc<Booking>,
+    services: Services,
     stripe: StripeClient,
     backoff: Backoff<(ReservationId, String)>,
 }
@@ -37,8 +36,8 @@ pub fn gives_up(attempts: u32, error: &StripeError) -> bool {
 }
 
 impl RefundWorker {
-    pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
-        Self { booking, stripe, backoff: Backoff::default() }
+    pub fn new(services: Services, stripe: StripeClient) -> Self {
+        Self { services, stripe, backoff: Backoff::default() }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -55,7 +54,7 @@ impl RefundWorker {
     /// Tries every owed refund that is neither failed nor waiting out a backoff; returns
     /// how many were recorded as settled.
     pub async fn pass(&mut self) -> usize {
-        let owed = match self.booking.log().owed_refunds() {
+        let owed = match self.services.log().owed_refunds() {
             Ok(owed) => owed,
             Err(error) => {
                 tracing::error!(%error, "cannot read owed refunds");
@@ -88,7 +87,8 @@ impl RefundWorker {
             SettleError::Stripe(stripe) if gives_up(attempts, stripe) => {
                 tracing::error!(reservation = %id, payment_intent = %intent, attempts, %error,
                     "refund refused by Stripe; waiting for an operator");
-                let recorded = self.booking.fail_refund(id, intent.clone(), attempts, error.to_string()).await;
+                let payments = &self.services.payments;
+                let recorded = payments.fail_refund(id, intent.clone(), attempts, error.to_string()).await;
                 match recorded {
                     Ok(_) => self.backoff.succeeded(&key),
                     Err(record) => tracing::warn!(reservation = %id, %record, "refund failure not recorded yet"),
@@ -102,21 +102,22 @@ impl RefundWorker {
     /// Publishes how many refunds each venue still owes, how many wait for an operator,
     /// and how old the oldest debt is.
     fn report_pending(&self, owed: &[OwedRefund]) {
-        let venues = self.booking.venues().all();
+        let venues = self.services.venues.all();
         let per_venue = venues.iter().map(|v| {
             let of_venue = || owed.iter().filter(|d| d.window.venue_id == v.id);
             (v.id.as_str(), of_venue().count(), of_venue().filter(|d| d.failure.is_some()).count())
         });
         let oldest = owed.iter().map(|d| d.owed_at).min();
-        let age_secs = oldest.map_or(0.0, |at| (self.booking.now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+        let age_secs = oldest.map_or(0.0, |at| (self.services.now() - at).num_milliseconds().max(0) as f64 / 1000.0);
         crate::telemetry::set_refunds_pending(per_venue, age_secs);
     }
 
     /// Pays the debt back at Stripe (or finds it paid) and records it with the window.
     async fn settle(&self, debt: &OwedRefund) -> Result<(), SettleError> {
         let (refund_ids, refunded_minor) = self.refund_at_stripe(debt).await?;
+        let payments = &self.services.payments;
         let recorded =
-            self.booking.record_refund(debt.reservation_id, debt.payment_intent.clone(), refund_ids, refunded_minor);
+            payments.record_refund(debt.reservation_id, debt.payment_intent.clone(), refund_ids, refunded_minor);
         recorded.await.map(|_| ()).map_err(|e| SettleError::Record(e.to_string()))
     }
 

@@ -8,24 +8,23 @@
 //! (the customer paid first), the page is closed too: the completion arrives by webhook
 //! and is decided by the late-payment rule.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::Backoff;
-use crate::actors::Booking;
 use crate::domain::{ReservationId, ReservationStatus};
 use crate::limits::SESSION_EXPIRY_SCAN_INTERVAL_MS;
+use crate::service::Services;
 use crate::stripe::{StripeClient, StripeError};
 
 pub struct SessionExpiryWorker {
-    booking: Arc<Booking>,
+    services: Services,
     stripe: StripeClient,
     backoff: Backoff<ReservationId>,
 }
 
 impl SessionExpiryWorker {
-    pub fn new(booking: Arc<Booking>, stripe: StripeClient) -> Self {
-        Self { booking, stripe, backoff: Backoff::default() }
+    pub fn new(services: Services, stripe: StripeClient) -> Self {
+        Self { services, stripe, backoff: Backoff::default() }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -41,7 +40,7 @@ impl SessionExpiryWorker {
 
     /// Closes every page due to close; returns how many were closed.
     pub async fn pass(&mut self) -> usize {
-        let open = match self.booking.log().open_checkouts() {
+        let open = match self.services.log().open_checkouts() {
             Ok(open) => open,
             Err(error) => {
                 tracing::error!(%error, "cannot read open checkout pages");
@@ -70,7 +69,7 @@ impl SessionExpiryWorker {
 
     /// Closes one page if its hold has ended; `Ok(false)` when it must stay open.
     async fn close(&self, id: ReservationId) -> Result<bool, String> {
-        let view = self.booking.reservation(id).await.map_err(|e| e.to_string())?;
+        let view = self.services.reservations.reservation(id).await.map_err(|e| e.to_string())?;
         let Some(checkout) = view.checkout.filter(|_| view.checkout_to_close) else { return Ok(false) };
         if view.status != ReservationStatus::Confirmed {
             let key = format!("expire:{}", checkout.session_id);
@@ -81,7 +80,7 @@ impl SessionExpiryWorker {
                 Err(other) => return Err(other.to_string()),
             }
         }
-        self.booking.close_checkout(id, checkout.session_id).await.map_err(|e| e.to_string())?;
+        self.services.payments.close_checkout(id, checkout.session_id).await.map_err(|e| e.to_string())?;
         Ok(true)
     }
 }

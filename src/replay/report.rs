@@ -57,7 +57,7 @@ pub struct Report {
     pub windows: Vec<WindowReport>,
     pub violations: Vec<ViolationReport>,
     /// SHA-256 over the canonical (snapshot) encoding of every window shown, in key
-    /// order: `Booking::state_digest` computes the same for the running service.
+    /// order: `service::Recovery::state_digest` computes the same for the running service.
     pub digest: String,
     /// The comparison with the newest readable snapshot, if there is one.
     pub snapshot: Option<SnapshotCheck>,

@@ -23,7 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::log::{EventLog, StoreError};
 use super::record::Record;
-use crate::limits::JOURNAL_BATCH_SUBMISSIONS_MAX;
+use crate::limits::{JOURNAL_BATCH_SUBMISSIONS_MAX, JOURNAL_QUEUE_BATCHES_MAX, JOURNAL_QUEUE_SUBMISSIONS_MAX};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JournalError {
@@ -71,7 +71,7 @@ struct DurableMark {
 
 struct Sender {
     next_ticket: u64,
-    channel: Option<mpsc::Sender<Submission>>,
+    channel: Option<mpsc::SyncSender<Submission>>,
 }
 
 struct Inner {
@@ -96,8 +96,8 @@ impl Journal {
     pub fn start(log: EventLog, options: JournalOptions, on_fatal: OnFatal) -> Result<Self, StoreError> {
         assert!(options.batch_submissions_max >= 1, "a batch holds at least one submission");
         let next_seq = log.last_seq()? + 1;
-        let (channel, submissions) = mpsc::channel();
-        let (to_flusher, applied) = mpsc::channel();
+        let (channel, submissions) = mpsc::sync_channel(JOURNAL_QUEUE_SUBMISSIONS_MAX);
+        let (to_flusher, applied) = mpsc::sync_channel(JOURNAL_QUEUE_BATCHES_MAX);
         let (durable_tx, durable) = watch::channel(DurableMark::default());
         let failed = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(JournalStats::default());
@@ -253,7 +253,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, receiver: mpsc::Receiver<Submission>, flusher: mpsc::Sender<Applied>) {
+    fn run(mut self, receiver: mpsc::Receiver<Submission>, flusher: mpsc::SyncSender<Applied>) {
         while let Some(mut batch) = take_batch(&receiver, self.batch_submissions_max) {
             let last_ticket = batch.last().expect("take_batch returns at least one").ticket;
             let records: Vec<(DateTime<Utc>, Record)> = batch.iter_mut().flat_map(|s| s.records.drain(..)).collect();

@@ -19,16 +19,17 @@ use super::error::{self, StripeError};
 use super::form::{Form, Param};
 use super::objects::{CheckoutSession, List, Refund};
 use super::retry::{self, RetryPolicy};
-use super::{API_BASE_DEFAULT, IDEMPOTENCY_KEY_LEN_MAX, REFUNDS_PAGE_LIMIT, RESPONSE_BYTES_MAX};
+use super::{API_BASE_DEFAULT, REFUNDS_PAGE_LIMIT};
+use crate::limits::{
+    IDEMPOTENCY_KEY_LEN_MAX, STRIPE_CONNECT_TIMEOUT_SECS, STRIPE_OBJECT_ID_LEN_MAX as OBJECT_ID_LEN_MAX,
+    STRIPE_REQUEST_TIMEOUT_SECS, STRIPE_RESPONSE_BYTES_MAX as RESPONSE_BYTES_MAX,
+};
 
 /// Longest wait for a TCP + TLS connection to Stripe.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(STRIPE_CONNECT_TIMEOUT_SECS);
 
 /// Longest wait for one whole attempt (connect, send, read the answer).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Longest object id (`cs_…`, `pi_…`) we put into a URL path, in bytes.
-const OBJECT_ID_LEN_MAX: usize = 255;
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(STRIPE_REQUEST_TIMEOUT_SECS);
 
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 

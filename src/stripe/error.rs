@@ -40,7 +40,7 @@ pub enum StripeError {
     Decode(#[source] serde_json::Error),
     #[error("Stripe's answer exceeds {max} bytes")]
     ResponseTooLarge { max: usize },
-    #[error("idempotency key must be 1..={max} printable ASCII characters", max = super::IDEMPOTENCY_KEY_LEN_MAX)]
+    #[error("idempotency key must be 1..={max} printable ASCII characters", max = crate::limits::IDEMPOTENCY_KEY_LEN_MAX)]
     InvalidIdempotencyKey,
     #[error("{what} is not a Stripe object id")]
     InvalidId { what: &'static str },

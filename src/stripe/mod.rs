@@ -13,9 +13,10 @@
 //! - [`event`]: webhook event parsing and the decision table that turns an event into
 //!   an action for the window actor.
 //!
-//! Nothing here is wired into the service yet; the payments side will own a
-//! [`StripeClient`] and the webhook handler will call [`signature::verify`] then
-//! [`event::action_for_payload`].
+//! Who uses them: the payments side (`crate::payments`: checkout, refund and
+//! session-expiry workers) owns a [`StripeClient`]; the webhook handler
+//! (`http::webhook`) calls [`signature::verify`] then [`event::action_for_payload`].
+//! Nothing here knows actors or HTTP handlers.
 
 pub mod checkout;
 pub mod client;
@@ -37,9 +38,6 @@ pub use signature::SignatureError;
 /// Default base URL of Stripe's API.
 pub const API_BASE_DEFAULT: &str = "https://api.stripe.com";
 
-/// Longest `Idempotency-Key` Stripe accepts, in characters (docs "Idempotent requests").
-pub const IDEMPOTENCY_KEY_LEN_MAX: usize = 255;
-
 /// Longest `client_reference_id` Stripe accepts, in characters (spec-2023 `maxLength: 200`).
 pub const CLIENT_REFERENCE_ID_LEN_MAX: usize = 200;
 
@@ -59,14 +57,6 @@ pub const SESSION_EXPIRY_MARGIN_SECS: i64 = 60;
 /// `Webhook.DEFAULT_TOLERANCE` is 300; Stripe re-signs every delivery attempt, so an old
 /// event redelivered still carries a fresh timestamp.
 pub const SIGNATURE_TOLERANCE_SECS_DEFAULT: i64 = 300;
-
-/// Longest `Stripe-Signature` header we parse, in bytes. A header carries one `v1` per
-/// active secret (two while a secret rolls), about 70 bytes each.
-pub const SIGNATURE_HEADER_BYTES_MAX: usize = 4 * 1024;
-
-/// Largest Stripe API response body we read, in bytes. Sessions, refunds and a page of
-/// 100 refunds are far smaller; anything bigger is not an answer we understand.
-pub const RESPONSE_BYTES_MAX: usize = 1024 * 1024;
 
 /// How many refunds one `list_refunds` call asks for: Stripe's maximum page size.
 /// A reservation is refunded at most a handful of times, so one page is all of them.

@@ -13,7 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::SIGNATURE_HEADER_BYTES_MAX;
+use crate::limits::SIGNATURE_HEADER_BYTES_MAX;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -54,12 +54,12 @@ async fn window_reservations(app: &TestApp, start: chrono::DateTime<chrono::Utc>
 
 /// Every record in the log, in commit order.
 fn records(app: &TestApp) -> Vec<Record> {
-    app.booking.log().iter().map(|entry| entry.expect("every record decodes").2).collect()
+    app.services.log().iter().map(|entry| entry.expect("every record decodes").2).collect()
 }
 
 pub fn assert_replay_clean(app: &TestApp) {
     let snapshots = SnapshotDir::of_data_dir(app.data_dir.path());
-    let report = replay(app.booking.log(), &snapshots, &Filter::default(), |_, _| {}).expect("the log replays");
+    let report = replay(app.services.log(), &snapshots, &Filter::default(), |_, _| {}).expect("the log replays");
     assert!(report.violations.is_empty(), "replay found violations: {:?}", report.violations);
 }
 
@@ -73,7 +73,7 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
         (Method::GET, format!("/v1/admin/venues/{VENUE}/windows/{}/reservations", rfc3339(app.window(1))), None),
         (Method::POST, format!("/v1/admin/reservations/{}/release", held.id), None),
     ];
-    let seq_before = app.booking.log().last_seq().unwrap();
+    let seq_before = app.services.log().last_seq().unwrap();
     for (method, path, body) in &routes {
         let attempts = [
             request(&app, method.clone(), path),
@@ -93,7 +93,7 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
             assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
         }
     }
-    assert_eq!(app.booking.log().last_seq().unwrap(), seq_before, "a refused admin call wrote to the log");
+    assert_eq!(app.services.log().last_seq().unwrap(), seq_before, "a refused admin call wrote to the log");
     assert_eq!(app.reservation(&held.id).await.status, "held");
     assert_eq!(app.window_counts(VENUE, app.window(1)).await.capacity, 3);
 
@@ -149,7 +149,7 @@ async fn venues_are_created_and_changed_as_events_that_name_the_operator() {
     assert_eq!(changes, vec![(800, "admin:ana".to_owned()), (900, "admin:ben".to_owned())]);
 
     // Bad definitions are refused with a reason and record nothing.
-    let seq = app.booking.log().last_seq().unwrap();
+    let seq = app.services.log().last_seq().unwrap();
     let bad_zone =
         json!({"name": "X", "timezone": "Mars/Olympus", "price_minor": 1, "currency": "eur", "slots_per_hour": 4});
     assert_error(put_venue(&app, "nord", &bad_zone, "ana").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_venue")
@@ -161,7 +161,7 @@ async fn venues_are_created_and_changed_as_events_that_name_the_operator() {
     assert_error(bad_operator, StatusCode::BAD_REQUEST, "invalid_operator").await;
     let bad_id = put_venue(&app, "Nord!", &venue_body("X", 4, 1), "ana").await;
     assert_error(bad_id, StatusCode::UNPROCESSABLE_ENTITY, "invalid_venue").await;
-    assert_eq!(app.booking.log().last_seq().unwrap(), seq);
+    assert_eq!(app.services.log().last_seq().unwrap(), seq);
 }
 
 #[actix_web::test]

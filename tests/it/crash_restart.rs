@@ -254,7 +254,7 @@ async fn holds_that_expire_during_downtime_are_dead_after_a_restart() {
     assert_eq!(binary.reservation(&old.id).await.status, "expired");
 }
 
-/// DESIGN.md section 3: "Timers are rebuilt from state after restart". A hold placed
+/// Timers are rebuilt from state after a restart (correctness never depends on them). A hold placed
 /// before a restart must get its `HoldExpired` logged on time afterwards even if no
 /// request touches its window again.
 #[actix_web::test]

@@ -377,8 +377,8 @@ pub struct TestApp {
     pub system_clock: bool,
     pub venues: Vec<VenueSpec>,
     pub data_dir: TempDir,
-    /// The service's facade, for checks the API does not expose (live actors).
-    pub booking: Arc<qskip::actors::Booking>,
+    /// The services, for checks the API does not expose (live actors).
+    pub services: qskip::service::Services,
 }
 
 impl TestApp {
@@ -426,7 +426,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let app_clock: Arc<dyn Clock> = if options.system_clock { Arc::new(SystemClock) } else { clock.clone() };
     let app = Application::build(config, app_clock).await.expect("the application builds");
     let port = app.addr().port();
-    let booking = app.booking().clone();
+    let services = app.services().clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
@@ -437,7 +437,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         system_clock: options.system_clock,
         venues: options.venues,
         data_dir,
-        booking,
+        services,
     }
 }
 

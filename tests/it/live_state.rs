@@ -20,7 +20,7 @@ const STEPS: usize = 160;
 
 fn replay_now(app: &TestApp) -> Report {
     let snapshots = SnapshotDir::of_data_dir(app.data_dir.path());
-    replay(app.booking.log(), &snapshots, &Filter::default(), |_, _| {}).expect("replay reads the live log")
+    replay(app.services.log(), &snapshots, &Filter::default(), |_, _| {}).expect("replay reads the live log")
 }
 
 /// (start, capacity, confirmed, held) per window as the API shows it and as replay
@@ -68,13 +68,13 @@ async fn replay_and_digest_match_the_live_service_after_a_random_workload() {
     assert_eq!(api, replayed, "seed {seed}: API vs replay");
     assert!(report.is_clean(), "seed {seed}: {:?}", report.violations);
     assert!(report.windows.iter().any(|w| w.confirmed > 0 && w.expired + w.cancelled > 0), "a rich workload");
-    let digest = app.booking.state_digest(&Filter::default()).await.expect("service digest");
+    let digest = app.services.recovery.state_digest(&Filter::default()).await.expect("service digest");
     assert_eq!(digest, replay_now(&app).digest, "seed {seed}: service digest vs replay digest");
 
     // The digests move together: one more hold changes both, equally.
     let response = app.reserve_in(VENUE, app.window(1), 1).await;
     assert!(response.status() == StatusCode::CREATED || response.status() == StatusCode::CONFLICT);
-    let after = app.booking.state_digest(&Filter::default()).await.expect("service digest");
+    let after = app.services.recovery.state_digest(&Filter::default()).await.expect("service digest");
     assert_eq!(after, replay_now(&app).digest, "seed {seed}: after one more request");
     if response.status() == StatusCode::CREATED {
         assert_ne!(after, digest, "a new hold changes the digest");
@@ -112,7 +112,7 @@ async fn workload_step(
         }
         6 => {
             if let Some(id) = pick(rng, ids) {
-                let _ = app.booking.confirm(parse(&id), format!("manual:{step}")).await;
+                let _ = app.services.payments.confirm(parse(&id), format!("manual:{step}")).await;
             }
         }
         7 => {
@@ -125,12 +125,13 @@ async fn workload_step(
             if let Some(id) = pick(rng, ids) {
                 let amount = if rng.below(3) == 0 { Some(1) } else { None };
                 let payment = Payment { intent: format!("pi_{step}"), amount_minor: amount, currency: None };
-                if let Ok(view) = app.booking.record_payment(parse(&id), payment).await
+                if let Ok(view) = app.services.payments.record_payment(parse(&id), payment).await
                     && let Some(owed) = view.refunds.iter().find(|f| f.refund_id.is_none())
                     && rng.below(2) == 0
                 {
                     let _ = app
-                        .booking
+                        .services
+                        .payments
                         .record_refund(view.id, owed.payment_intent.clone(), vec![format!("re_{step}")], None)
                         .await;
                 }
@@ -145,9 +146,9 @@ async fn workload_step(
                     expires_at: app.now() + Duration::minutes(31),
                     closed: false,
                 };
-                let _ = app.booking.open_checkout(parse(&id), checkout).await;
+                let _ = app.services.payments.open_checkout(parse(&id), checkout).await;
                 if rng.below(2) == 0 {
-                    let _ = app.booking.close_checkout(parse(&id), session).await;
+                    let _ = app.services.payments.close_checkout(parse(&id), session).await;
                 }
             }
         }

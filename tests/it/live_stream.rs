@@ -161,7 +161,7 @@ async fn a_stalled_subscriber_delays_no_reservation_and_is_dropped() {
     stalled.write_all(request.as_bytes()).await.expect("the request is sent");
     let venue_id = qskip::domain::VenueId::parse(VENUE).expect("a valid id");
     let registered = crate::helpers::eventually(StdDuration::from_secs(5), || async {
-        (app.booking.live().subscribers(&venue_id) == 1).then_some(())
+        (app.services.availability.live_hub().subscribers(&venue_id) == 1).then_some(())
     });
     registered.await.expect("the stalled client is subscribed");
 
@@ -169,7 +169,7 @@ async fn a_stalled_subscriber_delays_no_reservation_and_is_dropped() {
     // (the kernel's socket buffers absorb a few hundred KiB first). A window actor that
     // waited for the stalled client would answer `503 busy` after 5 s.
     let mut reserved = 0;
-    while app.booking.live().subscribers(&venue_id) > 0 {
+    while app.services.availability.live_hub().subscribers(&venue_id) > 0 {
         assert!(reserved < RESERVATIONS, "the stalled subscriber is still registered after {reserved} changes");
         let batch = crate::helpers::all((0..BATCH).map(|_| app.reserve_in(VENUE, window, 1))).await;
         for response in batch {

@@ -64,7 +64,7 @@ async fn counters_follow_a_scripted_scenario() {
     let d = created(app.reserve_in(v, w2, 1).await).await; // expires c first
     let late =
         qskip::domain::Payment { intent: "pi_late".into(), amount_minor: Some(500), currency: Some("eur".into()) };
-    let view = app.booking.record_payment(c.id.parse().unwrap(), late).await.expect("payment recorded");
+    let view = app.services.payments.record_payment(c.id.parse().unwrap(), late).await.expect("payment recorded");
     assert_eq!(view.status.as_str(), "refund_owed");
     assert_eq!(app.cancel(&d.id).await.status(), 200);
 

@@ -25,6 +25,8 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("PUT", "/v1/admin/venues/{venue}"),
     ("GET", "/v1/admin/venues/{venue}/windows/{start}/reservations"),
     ("POST", "/v1/admin/reservations/{id}/release"),
+    ("POST", "/v1/admin/reservations/{id}/refunds/retry"),
+    ("GET", "/v1/admin/refunds"),
     ("GET", "/v1/admin/venues/{venue}/activity"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),

@@ -15,7 +15,7 @@ async fn a_finished_idle_window_stops_and_a_late_query_revives_it() {
     assert_eq!(app.dev_pay(&paid.id).await.status(), 303);
     let held = created(app.reserve_in(VENUE, finished, 2).await).await;
     created(app.reserve_in(VENUE, open, 1).await).await;
-    assert_eq!(app.booking.registry().live_count(), 2);
+    assert_eq!(app.services.windows.live_count(), 2);
 
     // The first window ends and its hold expires; the other window stays open.
     app.advance(Duration::minutes(45));
@@ -27,14 +27,14 @@ async fn a_finished_idle_window_stops_and_a_late_query_revives_it() {
     // ...and a status query brings one back with the right state.
     assert_eq!(app.reservation(&paid.id).await.status, "confirmed");
     assert_eq!(app.reservation(&held.id).await.status, "expired");
-    assert_eq!(app.booking.registry().live_count(), 1);
+    assert_eq!(app.services.windows.live_count(), 1);
     let counts = app.window_counts(VENUE, finished).await;
     assert_eq!((counts.confirmed, counts.held), (1, 0));
 }
 
 async fn wait_for_live_count(app: &crate::helpers::TestApp, count: usize) {
     let deadline = Instant::now() + StdDuration::from_secs(10);
-    while app.booking.registry().live_count() != count {
+    while app.services.windows.live_count() != count {
         assert!(Instant::now() < deadline, "live actors never reached {count}");
         actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
     }
@@ -48,6 +48,6 @@ async fn a_window_with_a_live_hold_is_not_passivated() {
     // The window ends but the 30-minute hold is still live: the actor must stay.
     app.advance(Duration::minutes(20));
     actix_web::rt::time::sleep(StdDuration::from_millis(2_500)).await;
-    assert_eq!(app.booking.registry().live_count(), 1);
+    assert_eq!(app.services.windows.live_count(), 1);
     assert_eq!(app.reservation(&held.id).await.status, "held");
 }

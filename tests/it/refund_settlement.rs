@@ -120,7 +120,7 @@ async fn a_debt_is_settled_only_by_live_refunds_of_its_own_payment_that_cover_it
     // Every creation above happened exactly once, and none for the fully refunded debt
     // (a POST the mocks do not match would have answered 404 and left it owed).
     server.verify().await;
-    let log = app.booking.log();
+    let log = app.services.log();
     let settled: Vec<(Vec<String>, Option<u64>)> = log
         .iter()
         .filter_map(|entry| match entry.expect("the log reads back").2 {

@@ -191,7 +191,7 @@ async fn pages_of_cancelled_and_expired_holds_are_closed_at_stripe_once() {
     // Paid: its page is closed in the log without a call. Then the other hold expires.
     let paid =
         qskip::domain::Payment { intent: "pi_paid".into(), amount_minor: Some(500), currency: Some("eur".into()) };
-    app.booking.record_payment(ids[2].parse().unwrap(), paid).await.expect("payment recorded");
+    app.services.payments.record_payment(ids[2].parse().unwrap(), paid).await.expect("payment recorded");
     app.advance(Duration::minutes(31));
     wait_for_calls(&server, &expire_path(&ids[1])).await;
 
@@ -200,7 +200,7 @@ async fn pages_of_cancelled_and_expired_holds_are_closed_at_stripe_once() {
     assert_eq!(requests_to(&server, &expire_path(&ids[0])).await.len(), 1);
     assert_eq!(requests_to(&server, &expire_path(&ids[1])).await.len(), 1);
     assert!(requests_to(&server, &expire_path(&ids[2])).await.is_empty());
-    assert!(app.booking.log().open_checkouts().unwrap().is_empty(), "every page is closed in the log");
+    assert!(app.services.log().open_checkouts().unwrap().is_empty(), "every page is closed in the log");
 }
 
 async fn wait_for_calls(server: &MockServer, to: &str) -> Vec<Request> {

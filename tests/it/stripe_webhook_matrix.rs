@@ -50,7 +50,7 @@ async fn deliver(app: &TestApp, body: &str) -> Value {
 }
 
 fn last_seq(app: &TestApp) -> u64 {
-    app.booking.log().last_seq().expect("the log is readable")
+    app.services.log().last_seq().expect("the log is readable")
 }
 
 /// The reservation a window event is about (`None` for `WindowOpened`).
@@ -74,7 +74,7 @@ fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
 
 /// Every window event of one reservation, in commit order, read from the sled log.
 fn events_of(app: &TestApp, id: &str) -> Vec<WindowEvent> {
-    app.booking
+    app.services
         .log()
         .iter()
         .map(|entry| entry.expect("every record decodes"))
@@ -573,7 +573,7 @@ async fn refund_survives_5xx(failures: u64, intent: &str) -> (usize, usize) {
             _ => None,
         })
         .collect();
-    assert_eq!(issued, [refund_id.clone()], "{events:?}");
+    assert_eq!(issued, std::slice::from_ref(&refund_id), "{events:?}");
     assert_eq!(count(&events, is_refund_issued), 1, "{events:?}");
     assert_eq!(raw(&app, &late.id).await["refunds"][0]["refund_id"], refund_id.as_str());
 

@@ -1,14 +1,8 @@
-//! The window actor's side of live updates: releasing its outbox once durable, and
-//! the versioned counts a live stream starts from.
-
-use std::future::ready;
-use std::time::Instant;
+//! The window actor's side of live updates: releasing its outbox once durable.
 
 use actix::prelude::*;
 
-use super::super::messages::{GetLiveCounts, WindowError};
 use super::WindowActor;
-use crate::domain::WindowCounts;
 
 impl WindowActor {
     /// Publishes the outbox once what it waits for is durable. A spawned future, not a
@@ -23,20 +17,5 @@ impl WindowActor {
             actor.live.release(&actor.key, &actor.shared);
             actor.publish_when_durable(ctx);
         }));
-    }
-}
-
-impl Handler<GetLiveCounts> for WindowActor {
-    type Result = ResponseFuture<Result<(WindowCounts, u64), WindowError>>;
-
-    fn handle(&mut self, _: GetLiveCounts, _: &mut Context<Self>) -> Self::Result {
-        self.last_activity = Instant::now();
-        let now = self.shared.clock.now();
-        let (counts, version) = match self.state.window() {
-            Ok(window) => (window.counts_at(now), self.live.version),
-            Err(error) => return Box::pin(ready(Err(error))),
-        };
-        let durable = self.barrier();
-        Box::pin(async move { durable.await.map(|()| (counts, version)) })
     }
 }

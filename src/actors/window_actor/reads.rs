@@ -1,4 +1,5 @@
-//! The window actor's read-only messages: counts, one reservation, the whole state.
+//! The window actor's read-only messages: counts (with their live version), one
+//! reservation, the whole state.
 //!
 //! Kept apart from the deciding handlers because they change nothing; like every reply,
 //! each waits until all state it reflects is durable (the actor's journal barrier).
@@ -13,17 +14,17 @@ use crate::actors::messages::{GetCounts, GetReservation, GetState, WindowError};
 use crate::domain::{Rejection, ReservationView, Window, WindowCounts};
 
 impl Handler<GetCounts> for WindowActor {
-    type Result = ResponseFuture<Result<WindowCounts, WindowError>>;
+    type Result = ResponseFuture<Result<(WindowCounts, u64), WindowError>>;
 
     fn handle(&mut self, _: GetCounts, _: &mut Context<Self>) -> Self::Result {
         self.last_activity = Instant::now();
         let now = self.shared.clock.now();
-        let counts = match self.state.window() {
-            Ok(window) => window.counts_at(now),
+        let (counts, version) = match self.state.window() {
+            Ok(window) => (window.counts_at(now), self.live.version),
             Err(error) => return Box::pin(ready(Err(error))),
         };
         let durable = self.barrier();
-        Box::pin(async move { durable.await.map(|()| counts) })
+        Box::pin(async move { durable.await.map(|()| (counts, version)) })
     }
 }
 

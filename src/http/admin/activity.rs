@@ -9,9 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::authorize;
-use crate::actors::activity::{Activity, ActivityKind};
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
+use crate::service::operator::{Activity, ActivityKind};
 
 /// One notable outcome. Fields that do not apply to a `kind` are null.
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,7 +97,8 @@ pub async fn activity(
     venue: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
-    let venue = state.booking.venue(&venue)?;
-    let recent: Vec<ActivityJson> = state.booking.activity().recent(&venue.id).iter().map(ActivityJson::from).collect();
+    let venue = state.services.venues.find(&venue)?;
+    let recent: Vec<ActivityJson> =
+        state.services.operator.activity(&venue.id).iter().map(ActivityJson::from).collect();
     Ok(HttpResponse::Ok().json(recent))
 }

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::config::{OverrideSpec, VenueSpec};
 use crate::domain::{ReservationView, WindowCounts, WindowKey};
 use crate::http::dto::{VenueJson, WindowJson};
+use crate::http::enums::ReservationStatusJson;
 
 /// Slots per hour on some local weekdays and hours (same shape as the config file).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,8 +82,7 @@ pub struct AdminReservationJson {
     #[schema(format = Uuid)]
     pub id: String,
     pub quantity: u32,
-    #[schema(value_type = crate::http::openapi::ReservationStatus)]
-    pub status: &'static str,
+    pub status: ReservationStatusJson,
     pub placed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -98,7 +98,7 @@ impl From<&ReservationView> for AdminReservationJson {
         Self {
             id: view.id.to_string(),
             quantity: view.quantity,
-            status: view.status.as_str(),
+            status: ReservationStatusJson(view.status),
             placed_at: view.placed_at,
             expires_at: view.expires_at,
             confirmed_at: view.confirmed_at,

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use super::auth::authorize;
 use super::dto::AdminReservationJson;
-use crate::http::openapi::ErrorBody;
+use crate::http::enums::RefundReasonJson;
+use crate::http::error::ErrorBody;
 use crate::http::reservations::parse_id;
 use crate::http::{ApiError, AppState};
 use crate::store::OwedRefund;
@@ -28,8 +29,7 @@ pub struct OwedRefundJson {
     /// What the payment took, which is owed back (null when Stripe did not say).
     pub amount_minor: Option<u64>,
     pub currency: Option<String>,
-    #[schema(value_type = crate::http::openapi::RefundReason)]
-    pub reason: &'static str,
+    pub reason: RefundReasonJson,
     pub owed_at: DateTime<Utc>,
     /// `owed` (the worker is on it) or `failed` (waiting for an operator).
     #[schema(example = "failed")]
@@ -51,7 +51,7 @@ impl From<&OwedRefund> for OwedRefundJson {
             payment_intent: debt.payment_intent.clone(),
             amount_minor: debt.amount_minor,
             currency: debt.currency.clone(),
-            reason: debt.reason.as_str(),
+            reason: RefundReasonJson(debt.reason),
             owed_at: debt.owed_at,
             state: if failure.is_some() { "failed" } else { "owed" },
             attempts: failure.map(|f| f.attempts),
@@ -77,11 +77,11 @@ impl From<&OwedRefund> for OwedRefundJson {
 )]
 pub async fn owed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
-    let log = state.booking.log().clone();
+    let log = state.services.log().clone();
     // sled reads block: off the worker thread. A panic there is a bug; it stays a 500.
     let owed = web::block(move || log.owed_refunds()).await.map_err(actix_web::Error::from);
     let owed = owed.map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?;
-    let owed = owed.map_err(crate::actors::BookingError::from)?;
+    let owed = owed.map_err(crate::service::ServiceError::from)?;
     let mut owed: Vec<OwedRefundJson> = owed.iter().map(Into::into).collect();
     owed.sort_by_key(|r| (r.state != "failed", r.owed_at));
     Ok(HttpResponse::Ok().json(owed))
@@ -115,7 +115,7 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     let operator = authorize(&req, &state)?;
     let id = parse_id(&id)?;
-    let view = state.booking.retry_refunds(id, operator.recorded_as.clone()).await?;
+    let view = state.services.payments.retry_refunds(id, operator.recorded_as.clone()).await?;
     tracing::info!(reservation = %id, operator = %operator.recorded_as, "failed refunds handed back to the worker");
     Ok(HttpResponse::Ok().json(AdminReservationJson::from(&view)))
 }

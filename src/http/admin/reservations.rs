@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::authorize;
 use super::dto::AdminReservationJson;
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::reservations::parse_id;
 use crate::http::{ApiError, AppState};
 
@@ -39,7 +39,7 @@ pub async fn release(
 ) -> Result<HttpResponse, ApiError> {
     let operator = authorize(&req, &state)?;
     let id = parse_id(&id)?;
-    let view = state.booking.release(id, &operator.recorded_as).await?;
+    let view = state.services.operator.release(id, &operator.recorded_as).await?;
     tracing::info!(reservation = %id, operator = %operator.recorded_as, "hold released by hand");
     Ok(HttpResponse::Ok().json(AdminReservationJson::from(&view)))
 }

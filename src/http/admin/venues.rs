@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::authorize;
 use super::dto::{VenueBody, VenueChangeJson};
-use crate::actors::venues::Saved;
 use crate::http::body::json_body;
 use crate::http::dto::{VenueJson, WindowJson};
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::limits::JSON_BODY_BYTES_MAX;
+use crate::service::venues::Saved;
 
 #[utoipa::path(
     put,
@@ -53,7 +53,7 @@ pub async fn save(
         .into_spec(venue.into_inner())
         .into_venue(state.hold_ttl_secs_default)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_venue", e.to_string()))?;
-    let change = state.booking.save_venue(venue.clone(), &operator.recorded_as).await?;
+    let change = state.services.operator.save_venue(venue.clone(), &operator.recorded_as).await?;
     tracing::info!(venue = %venue.id, operator = %operator.recorded_as, outcome = ?change.saved, "venue saved");
     let (status, outcome) = match change.saved {
         Saved::Created => (StatusCode::CREATED, "created"),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::auth::authorize;
 use super::dto::WindowReservationsJson;
-use crate::http::openapi::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 
 #[utoipa::path(
@@ -39,6 +39,7 @@ pub async fn reservations(
     authorize(&req, &state)?;
     let (venue, start) = path.into_inner();
     let start: DateTime<Utc> = start.parse().map_err(|e| ApiError::bad_path(format!("start: {e}")))?;
-    let (key, counts, views) = state.booking.window_reservations(&venue, start).await?;
+    let venue = state.services.venues.find(&venue)?;
+    let (key, counts, views) = state.services.operator.window_reservations(&venue, start).await?;
     Ok(HttpResponse::Ok().json(WindowReservationsJson::new(&key, &counts, &views)))
 }

@@ -3,8 +3,8 @@
 //! so one bot cannot take a window's every slot and let them expire over and over.
 //!
 //! Holds end in their window actors, so this book is conservative: a hold counts until
-//! its expiry. When a client reaches the cap, `Booking` asks the actors which of its
-//! holds are still held and forgets the others before refusing. The book lives in
+//! its expiry. When a client reaches the cap, the reservations service asks the windows
+//! which of its holds are still held and forgets the others before refusing. The book lives in
 //! memory: a restart forgets it (the holds themselves are durable and expire anyway).
 
 use std::collections::HashMap;
@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 
 use std::net::IpAddr;
 
-use super::{Booking, BookingError};
-use crate::domain::{ReservationId, ReservationStatus};
+use crate::domain::ReservationId;
 use crate::limits::TRACKED_CLIENTS_MAX;
 
 /// Who is asking, as far as limits are concerned.
@@ -35,34 +34,6 @@ impl Client {
     }
 }
 
-impl Booking {
-    /// Claims `quantity` held slots for the client, or refuses it at the cap. At the cap
-    /// it first asks the window actors which counted holds are still held.
-    pub(super) async fn admit_client(&self, keys: &[String], quantity: u32) -> Result<Option<Permit>, BookingError> {
-        let Some(holds) = &self.client_holds else { return Ok(None) };
-        if keys.is_empty() {
-            return Ok(None);
-        }
-        let counted = match holds.try_admit(keys, quantity, self.now()) {
-            Ok(permit) => return Ok(Some(permit)),
-            Err(counted) => counted,
-        };
-        let mut ended = Vec::new();
-        for id in counted {
-            match self.reservation(id).await {
-                Ok(view) if view.status == ReservationStatus::Held => {}
-                Ok(_) | Err(BookingError::ReservationNotFound) => ended.push(id),
-                Err(_) => {}
-            }
-        }
-        holds.forget(&ended);
-        match holds.try_admit(keys, quantity, self.now()) {
-            Ok(permit) => Ok(Some(permit)),
-            Err(_) => Err(BookingError::TooManyActiveHolds { max: holds.max_slots() }),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Tracked {
     /// `None` while the hold is being placed.
@@ -78,6 +49,8 @@ struct Book {
     next_token: u64,
 }
 
+/// Cheap to clone: every clone is the same book.
+#[derive(Clone)]
 pub struct ClientHolds {
     max_slots: u32,
     book: Arc<Mutex<Book>>,

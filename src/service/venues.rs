@@ -8,8 +8,10 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use super::ServiceError;
+use crate::actors::prices::PriceBook;
 use crate::clock::Clock;
-use crate::domain::{Price, PriceHistory, Venue, VenueEvent, VenueId};
+use crate::domain::{PriceHistory, Venue, VenueEvent, VenueId};
 use crate::store::{EventLog, Journal, JournalError, Record, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +28,8 @@ pub struct Venues {
     /// Venues are shared, not copied: a request reads its venue several times.
     by_id: Arc<RwLock<BTreeMap<VenueId, Arc<Venue>>>>,
     /// Every price each venue had: a payment is checked against its hold's price.
-    prices: Arc<RwLock<BTreeMap<VenueId, PriceHistory>>>,
+    /// Shared with the window actors, which price each reservation's view from it.
+    prices: PriceBook,
     /// Serialises operator changes (record, serve, reschedule windows), so that the
     /// windows always end up with the schedule of the venue's latest logged form.
     changes: Arc<tokio::sync::Mutex<()>>,
@@ -55,9 +58,9 @@ impl Venues {
         configured: &[Venue],
     ) -> Result<Self, SeedError> {
         let mut by_id: BTreeMap<VenueId, Arc<Venue>> = BTreeMap::new();
-        let mut prices: BTreeMap<VenueId, PriceHistory> = BTreeMap::new();
+        let prices = PriceBook::default();
         for (recorded_at, venue) in log.venue_history()? {
-            record_price(&mut prices, recorded_at, &venue);
+            prices.record(recorded_at, &venue);
             by_id.insert(venue.id.clone(), Arc::new(venue));
         }
         let mut records = Vec::new();
@@ -70,7 +73,7 @@ impl Venues {
                 None => {
                     let now = clock.now();
                     records.push((now, Record::Venue(VenueEvent::VenueRegistered(venue.clone()))));
-                    record_price(&mut prices, now, venue);
+                    prices.record(now, venue);
                     by_id.insert(venue.id.clone(), Arc::new(venue.clone()));
                 }
             }
@@ -79,13 +82,17 @@ impl Venues {
             tracing::info!(count = records.len(), "seeding venues from the config");
             journal.append(records).1.await?;
         }
-        let (by_id, prices) = (Arc::new(RwLock::new(by_id)), Arc::new(RwLock::new(prices)));
-        Ok(Self { by_id, prices, changes: Arc::default() })
+        Ok(Self { by_id: Arc::new(RwLock::new(by_id)), prices, changes: Arc::default() })
     }
 
     /// Every price the venue had, for checking a payment against its hold's price.
     pub fn prices(&self, id: &VenueId) -> Option<PriceHistory> {
-        self.prices.read().expect("prices lock is never poisoned").get(id).cloned()
+        self.prices.of(id)
+    }
+
+    /// The price histories, for the window actors.
+    pub fn price_book(&self) -> PriceBook {
+        self.prices.clone()
     }
 
     /// Waits for the right to change venues; hold the guard until the change is done.
@@ -110,10 +117,17 @@ impl Venues {
         };
         let event = VenueEvent::VenueChanged { venue: venue.clone(), by: by.to_owned() };
         journal.append(vec![(now, Record::Venue(event))]).1.await?;
-        record_price(&mut self.prices.write().expect("prices lock is never poisoned"), now, &venue);
+        self.prices.record(now, &venue);
         let mut by_id = self.by_id.write().expect("venues lock is never poisoned");
         by_id.insert(venue.id.clone(), Arc::new(venue));
         Ok(saved)
+    }
+
+    /// The venue a request names; `UnknownVenue` for an invalid or unknown id.
+    pub fn find(&self, id: &str) -> Result<Arc<Venue>, ServiceError> {
+        let unknown = || ServiceError::UnknownVenue(id.to_owned());
+        let id = VenueId::parse(id).map_err(|_| unknown())?;
+        self.get(&id).ok_or_else(unknown)
     }
 
     pub fn get(&self, id: &VenueId) -> Option<Arc<Venue>> {
@@ -122,14 +136,5 @@ impl Venues {
 
     pub fn all(&self) -> Vec<Arc<Venue>> {
         self.by_id.read().expect("venues lock is never poisoned").values().cloned().collect()
-    }
-}
-
-/// Adds `venue`'s price, in force from `at`, to its history.
-fn record_price(prices: &mut BTreeMap<VenueId, PriceHistory>, at: DateTime<Utc>, venue: &Venue) {
-    let price = Price::of(venue);
-    match prices.get_mut(&venue.id) {
-        Some(history) => history.record(at, price),
-        None => drop(prices.insert(venue.id.clone(), PriceHistory::starting(price))),
     }
 }

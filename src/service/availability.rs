@@ -1,0 +1,123 @@
+//! Availability: the counts of a venue's windows over a range, for the windows API and
+//! for live streams (the current state a stream starts with, and the hub it follows).
+//! A window with no events is answered from its schedule without starting an actor; one
+//! with events asks its window, so the counts reflect everything durable.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
+
+use super::{ServiceError, Windows};
+// What a live stream handles, from the hub the window actors publish to.
+pub use crate::actors::live_hub::{Change, HubFull, LiveHub, LiveUpdate, Start, Subscription};
+use crate::actors::messages::GetCounts;
+use crate::clock::Clock;
+use crate::domain::{Venue, VenueId, Window, WindowCounts, WindowKey};
+use crate::limits::{SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
+
+/// One window's counts and version (see `LiveHub::next_version`; 0 for a window
+/// without an actor).
+pub type VersionedCounts = (WindowKey, WindowCounts, u64);
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Availability {
+    windows: Windows,
+    clock: Arc<dyn Clock>,
+    live: LiveHub,
+}
+
+impl Availability {
+    pub fn new(windows: Windows, clock: Arc<dyn Clock>, live: LiveHub) -> Self {
+        Self { windows, clock, live }
+    }
+
+    /// Counts of every window starting in `[from, to)`; default: the current window.
+    pub async fn windows(
+        &self,
+        venue: &Venue,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(WindowKey, WindowCounts)>, ServiceError> {
+        let now = self.clock.now();
+        let from = from.unwrap_or(now);
+        let to = to.unwrap_or(from + chrono::Duration::nanoseconds(1));
+        let counts = self.versioned_counts(venue, window_starts(now, from, to)?, now).await?;
+        Ok(counts.into_iter().map(|(key, counts, _)| (key, counts)).collect())
+    }
+
+    /// Refuses a range a snapshot of which would be refused (checked before a stream
+    /// that resumes from its replay buffer, and so reads no snapshot, is accepted).
+    pub fn check_live_range(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), ServiceError> {
+        window_starts(self.clock.now(), from, to).map(drop)
+    }
+
+    /// Counts and versions of the venue's windows overlapping `[from, to)`.
+    pub async fn live_snapshot(
+        &self,
+        venue: &Venue,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<VersionedCounts>, ServiceError> {
+        let now = self.clock.now();
+        self.versioned_counts(venue, window_starts(now, from, to)?, now).await
+    }
+
+    /// Follows the venue's durable count changes; resumes after `last_event_id` when
+    /// the hub still has what came after it.
+    pub fn subscribe(&self, venue: &VenueId, last_event_id: Option<&str>) -> Result<Subscription, HubFull> {
+        self.live.subscribe(venue, last_event_id)
+    }
+
+    /// The hub live streams follow (event ids, subscriber counts).
+    pub fn live_hub(&self) -> &LiveHub {
+        &self.live
+    }
+
+    async fn versioned_counts(
+        &self,
+        venue: &Venue,
+        starts: Vec<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<VersionedCounts>, ServiceError> {
+        try_join_all(starts.into_iter().map(|start| self.counts(venue, start, now))).await
+    }
+
+    /// Counts of one window; a window with no events is answered without an actor.
+    async fn counts(
+        &self,
+        venue: &Venue,
+        start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<VersionedCounts, ServiceError> {
+        let key = WindowKey::new(venue.id.clone(), start);
+        match self.windows.ask_opened(&key, GetCounts).await? {
+            Some((counts, version)) => Ok((key, counts, version)),
+            None => Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now), 0)),
+        }
+    }
+}
+
+/// Starts of the windows overlapping `[from, to)`, which must lie near `now` and span
+/// at most `WINDOWS_PER_QUERY_MAX` windows.
+fn window_starts(
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, ServiceError> {
+    let reach = chrono::Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
+    if from < now - reach || to > now + reach {
+        return Err(ServiceError::BadRange(format!(
+            "from and to must lie within {SALES_HORIZON_DAYS_MAX} days of now"
+        )));
+    }
+    if to <= from {
+        return Err(ServiceError::BadRange("`to` must be after `from`".into()));
+    }
+    let starts: Vec<_> = crate::domain::window_starts_covering(from, to).take(WINDOWS_PER_QUERY_MAX + 1).collect();
+    if starts.len() > WINDOWS_PER_QUERY_MAX {
+        return Err(ServiceError::BadRange(format!("at most {WINDOWS_PER_QUERY_MAX} windows per query")));
+    }
+    Ok(starts)
+}

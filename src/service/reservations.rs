@@ -1,0 +1,154 @@
+//! The customer's reservations: place a hold, read it, cancel it. Owns the
+//! `Idempotency-Key` contract of holds (a retry gets the first answer, a concurrent
+//! duplicate is refused) and the per-client cap on unpaid holds ([`ClientHolds`]).
+//! It holds no window state: every decision is the window's.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::client_holds::{Client, ClientHolds, Permit};
+use super::{ServiceError, Windows};
+use crate::actors::messages::{Execute, GetReservation, IdempotencyTag};
+use crate::clock::Clock;
+use crate::domain::{
+    Command, Rejection, ReservationId, ReservationStatus, ReservationView, ReserveRequest, Venue, WindowKey,
+    resolve_window_start,
+};
+use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
+use crate::store::{EventLog, IdempotentOutcome};
+
+/// Cheap to clone: every clone is the same service (same keys in flight).
+#[derive(Clone)]
+pub struct Reservations {
+    windows: Windows,
+    log: EventLog,
+    clock: Arc<dyn Clock>,
+    sales_horizon_days: u32,
+    /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
+    keys_in_flight: Arc<Mutex<HashSet<String>>>,
+    /// The per-client cap on unpaid held slots; `None` when limits are off.
+    client_holds: Option<ClientHolds>,
+}
+
+/// An idempotency key claimed by one request; released on drop.
+struct InFlight(Arc<Mutex<HashSet<String>>>, String);
+
+impl InFlight {
+    fn claim(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Self, ServiceError> {
+        let fresh = keys.lock().expect("in-flight lock is never poisoned: no panics under it").insert(key.to_owned());
+        fresh.then(|| Self(keys.clone(), key.to_owned())).ok_or(ServiceError::IdempotencyInProgress)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().expect("in-flight lock is never poisoned").remove(&self.1);
+    }
+}
+
+impl Reservations {
+    pub fn new(
+        windows: Windows,
+        log: EventLog,
+        clock: Arc<dyn Clock>,
+        sales_horizon_days: u32,
+        client_holds: Option<ClientHolds>,
+    ) -> Self {
+        Self { windows, log, clock, sales_horizon_days, keys_in_flight: Arc::default(), client_holds }
+    }
+
+    /// Places a hold; with an idempotency key, a retry gets the first answer.
+    pub async fn reserve(
+        &self,
+        venue: &Venue,
+        request: ReserveRequest,
+        key: Option<String>,
+        client: &Client,
+    ) -> Result<ReservationView, ServiceError> {
+        let Some(key) = key else { return self.place_hold(venue, request, None, client).await };
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ServiceError::BadIdempotencyKey);
+        }
+        let in_flight = InFlight::claim(&self.keys_in_flight, &key)?;
+        match self.log.idempotency(&key)? {
+            None => {
+                let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
+                self.place_hold(venue, request, Some((tag, in_flight)), client).await
+            }
+            Some(entry) if entry.venue_id != venue.id || entry.request != request => {
+                Err(ServiceError::IdempotencyKeyReused)
+            }
+            Some(entry) => match entry.outcome {
+                IdempotentOutcome::Reserved { reservation_id, .. } => self.reservation(reservation_id).await,
+                IdempotentOutcome::SoldOut { available } => Err(Rejection::SoldOut { available }.into()),
+            },
+        }
+    }
+
+    /// A keyed hold keeps its key claimed until the answer is durable, even if the
+    /// client hangs up: otherwise a quick retry could find no record yet and place a
+    /// second hold under the same key.
+    async fn place_hold(
+        &self,
+        venue: &Venue,
+        request: ReserveRequest,
+        tag: Option<(IdempotencyTag, InFlight)>,
+        client: &Client,
+    ) -> Result<ReservationView, ServiceError> {
+        let quantity = request.quantity()?;
+        let email = request.email()?;
+        let start = resolve_window_start(request.window_start, self.now(), self.sales_horizon_days)?;
+        let permit = self.admit_client(&client.keys(email.as_deref()), quantity).await?;
+        let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
+        let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
+        let (idempotency, in_flight) = tag.unzip();
+        let key = WindowKey::new(venue.id.clone(), start);
+        let view = self.windows.ask_holding(&key, Execute { command, idempotency }, in_flight).await?;
+        let view = view.expect("PlaceHold answers with its reservation");
+        if let Some(permit) = permit {
+            permit.record(view.id, view.expires_at);
+        }
+        Ok(view)
+    }
+
+    pub async fn reservation(&self, id: ReservationId) -> Result<ReservationView, ServiceError> {
+        self.windows.ask(&self.windows.window_of(id)?, GetReservation(id)).await
+    }
+
+    pub async fn cancel(&self, id: ReservationId) -> Result<ReservationView, ServiceError> {
+        self.windows.execute(id, Command::Cancel { reservation_id: id }).await
+    }
+
+    /// Claims `quantity` held slots for the client, or refuses it at the cap. At the cap
+    /// it first asks the windows which counted holds are still held.
+    async fn admit_client(&self, keys: &[String], quantity: u32) -> Result<Option<Permit>, ServiceError> {
+        let Some(holds) = &self.client_holds else { return Ok(None) };
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let counted = match holds.try_admit(keys, quantity, self.now()) {
+            Ok(permit) => return Ok(Some(permit)),
+            Err(counted) => counted,
+        };
+        let mut ended = Vec::new();
+        for id in counted {
+            match self.reservation(id).await {
+                Ok(view) if view.status == ReservationStatus::Held => {}
+                Ok(_) | Err(ServiceError::ReservationNotFound) => ended.push(id),
+                Err(_) => {}
+            }
+        }
+        holds.forget(&ended);
+        match holds.try_admit(keys, quantity, self.now()) {
+            Ok(permit) => Ok(Some(permit)),
+            Err(_) => Err(ServiceError::TooManyActiveHolds { max: holds.max_slots() }),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
