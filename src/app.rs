@@ -20,7 +20,7 @@ use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::service::{ClientHolds, Services, Venues};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
-use crate::stripe::{ClientConfig, SecretKey, StripeClient};
+use crate::stripe::{ClientConfig, StripeClient};
 use tracing_actix_web::TracingLogger;
 
 pub struct Application {
@@ -41,7 +41,7 @@ fn start_payments(
 ) -> anyhow::Result<Option<Arc<CheckoutService>>> {
     let Some(stripe) = &config.payments.stripe else { return Ok(None) };
     let Some(secret_key) = &stripe.secret_key else { return Ok(None) };
-    let mut client = ClientConfig::new(SecretKey::new(secret_key.expose()));
+    let mut client = ClientConfig::new(secret_key.clone());
     client.api_base = stripe.api_base.clone().unwrap_or(client.api_base);
     let client = StripeClient::new(client)?;
     RefundWorker::new(services.clone(), client.clone()).spawn();
@@ -113,16 +113,11 @@ impl Application {
             journal: journal.clone(),
             public_url,
             dev_payments: config.payments.provider == PaymentProvider::Dev,
-            webhook_secrets: config
-                .payments
-                .stripe
-                .iter()
-                .flat_map(|s| s.webhook_secrets.iter().map(|w| w.expose().to_owned()))
-                .collect(),
+            webhook_secrets: config.payments.stripe.iter().flat_map(|s| s.webhook_secrets.iter().cloned()).collect(),
             checkout,
             rate_limit: limits.enabled.then(|| ReserveRateLimit::new(limits.reservations_per_ip_per_minute)),
             client_ip_header: limits.client_ip_header.clone(),
-            admin_token: config.admin_token.as_ref().map(|t| t.expose().to_owned()),
+            admin_token: config.admin_token.clone(),
             hold_ttl_secs_default: config.hold_ttl_secs,
         });
         let server = HttpServer::new(move || {

@@ -3,11 +3,16 @@
 //! Unknown keys are errors, so a typo is reported rather than silently ignored. Env
 //! `QSKIP_BIND` and `QSKIP_DATA_DIR` override the file. With no file at all the service
 //! runs a demo venue on 127.0.0.1:8080 with data in `./data`.
+//!
+//! Every secret (Stripe key, webhook secrets, admin token) is a `secrecy::SecretString`
+//! wherever it is kept, here and in the services: its `Debug` is redacted, it has no
+//! `Display`, and reading it takes an explicit `expose_secret()`.
 
 use std::path::{Path, PathBuf};
 
 use chrono::Weekday;
 use chrono_tz::Tz;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::domain::{HourOverride, Schedule, Venue, VenueId};
@@ -37,35 +42,13 @@ pub enum PaymentProvider {
     Stripe,
 }
 
-/// A configured secret (API key, webhook secret, admin token): its `Debug` is redacted,
-/// so printing a config can never leak it into logs.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StripeConfig {
     pub api_base: Option<String>,
-    pub secret_key: Option<Secret>,
+    pub secret_key: Option<SecretString>,
     #[serde(default)]
-    pub webhook_secrets: Vec<Secret>,
+    pub webhook_secrets: Vec<SecretString>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -133,7 +116,7 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     public_url: Option<String>,
     hold_ttl_secs: Option<u32>,
-    admin_token: Option<Secret>,
+    admin_token: Option<SecretString>,
     sales_horizon_days: Option<u32>,
     actor_idle_secs: Option<u64>,
     snapshot_every_events: Option<u64>,
@@ -152,7 +135,7 @@ pub struct Config {
     /// Base URL customers reach the service at; default `http://<bound address>`.
     pub public_url: Option<String>,
     pub hold_ttl_secs: u32,
-    pub admin_token: Option<Secret>,
+    pub admin_token: Option<SecretString>,
     pub sales_horizon_days: u32,
     /// Idle seconds after which the actor of a finished window stops.
     pub actor_idle_secs: u64,
@@ -183,7 +166,7 @@ impl Config {
         }
         // Secrets are better kept out of files; the env wins like the other overrides.
         if let Ok(token) = std::env::var("QSKIP_ADMIN_TOKEN") {
-            let token = Secret::new(token);
+            let token = SecretString::from(token);
             check_admin_token(Some(&token))?;
             config.admin_token = Some(token);
         }
@@ -246,10 +229,10 @@ fn check_unique(venues: &[Venue]) -> Result<(), ConfigError> {
 }
 
 /// A guessable admin token would hand the admin API to anyone who can reach it.
-fn check_admin_token(token: Option<&Secret>) -> Result<(), ConfigError> {
+fn check_admin_token(token: Option<&SecretString>) -> Result<(), ConfigError> {
     let Some(token) = token else { return Ok(()) };
-    let length = token.expose().len();
-    let printable = token.expose().bytes().all(|b| b.is_ascii_graphic());
+    let length = token.expose_secret().len();
+    let printable = token.expose_secret().bytes().all(|b| b.is_ascii_graphic());
     if !(ADMIN_TOKEN_LEN_MIN..=ADMIN_TOKEN_LEN_MAX).contains(&length) || !printable {
         return Err(ConfigError::Invalid(format!(
             "admin_token must be {ADMIN_TOKEN_LEN_MIN}..={ADMIN_TOKEN_LEN_MAX} printable ASCII characters without spaces"
@@ -260,7 +243,7 @@ fn check_admin_token(token: Option<&Secret>) -> Result<(), ConfigError> {
 
 fn check_payments(payments: &PaymentsConfig) -> Result<(), ConfigError> {
     let stripe = payments.stripe.as_ref();
-    let has_key = stripe.is_some_and(|s| s.secret_key.as_ref().is_some_and(|k| !k.expose().is_empty()));
+    let has_key = stripe.is_some_and(|s| s.secret_key.as_ref().is_some_and(|k| !k.expose_secret().is_empty()));
     let has_secrets = stripe.is_some_and(|s| !s.webhook_secrets.is_empty());
     if payments.provider == PaymentProvider::Stripe && !(has_key && has_secrets) {
         let message = "payments.provider = \"stripe\" needs [payments.stripe] secret_key and webhook_secrets";

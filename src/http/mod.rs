@@ -41,7 +41,7 @@ pub struct AppState {
     /// Serve the built-in dev payment page (the default provider).
     pub dev_payments: bool,
     /// Stripe endpoint secrets (`whsec_…`); the webhook route exists when non-empty.
-    pub webhook_secrets: Vec<String>,
+    pub webhook_secrets: Vec<secrecy::SecretString>,
     /// Reserve through Stripe Checkout (provider `stripe`); `None` for the dev page.
     pub checkout: Option<Arc<crate::payments::CheckoutService>>,
     /// Per-IP rate limit on creating reservations; `None` when limits are off.
@@ -49,7 +49,7 @@ pub struct AppState {
     /// Trusted header carrying the client IP (behind a proxy); else the peer address.
     pub client_ip_header: Option<String>,
     /// Bearer token of the admin API; `None` switches it off.
-    pub admin_token: Option<String>,
+    pub admin_token: Option<secrecy::SecretString>,
     /// Hold TTL of a venue created without one.
     pub hold_ttl_secs_default: u32,
 }

@@ -11,19 +11,15 @@ use super::record::Record;
 use super::wire::StoredRecord;
 use crate::limits::RECORD_BYTES_MAX;
 
-const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
-const CRC_BYTES: usize = 4;
+use super::frame::{self, CRC_BYTES, FrameError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("record is {0} bytes, too short to hold a checksum")]
     TooShort(usize),
-    #[error("checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
-    Checksum { stored: u32, computed: u32 },
-    #[error("payload does not decode: {0}")]
-    Payload(String),
-    #[error("{0} trailing bytes after the payload")]
-    Trailing(usize),
+    /// Torn or flipped bytes, an unknown version, or trailing garbage.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
     #[error(transparent)]
     Invalid(#[from] InvalidRecord),
 }
@@ -36,8 +32,7 @@ pub fn encode(recorded_at: DateTime<Utc>, record: &Record) -> Vec<u8> {
 /// Encodes an already-built wire record (fixtures, tests).
 pub fn encode_stored(stored: &StoredRecord) -> Vec<u8> {
     let mut bytes = postcard::to_stdvec(stored).expect("postcard encodes every wire type into a Vec");
-    let crc = CRC32C.checksum(&bytes);
-    bytes.extend_from_slice(&crc.to_le_bytes());
+    frame::seal(&mut bytes);
     assert!(bytes.len() <= RECORD_BYTES_MAX, "record of {} bytes exceeds RECORD_BYTES_MAX", bytes.len());
     bytes
 }
@@ -47,18 +42,8 @@ pub fn decode_stored(bytes: &[u8]) -> Result<StoredRecord, DecodeError> {
     if bytes.len() < CRC_BYTES + 1 {
         return Err(DecodeError::TooShort(bytes.len()));
     }
-    let (payload, crc_bytes) = bytes.split_at(bytes.len() - CRC_BYTES);
-    let stored = u32::from_le_bytes(crc_bytes.try_into().expect("split_at left exactly 4 bytes"));
-    let computed = CRC32C.checksum(payload);
-    if stored != computed {
-        return Err(DecodeError::Checksum { stored, computed });
-    }
-    let (record, rest) =
-        postcard::take_from_bytes::<StoredRecord>(payload).map_err(|e| DecodeError::Payload(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(DecodeError::Trailing(rest.len()));
-    }
-    Ok(record)
+    let payload = frame::open(bytes).map_err(DecodeError::from)?;
+    frame::decode_exact::<StoredRecord>(payload).map_err(DecodeError::from)
 }
 
 /// Decodes bytes to a domain record and its commit time.

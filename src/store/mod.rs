@@ -4,6 +4,7 @@
 //! Module map:
 //! - [`wire`]: the frozen, versioned record shapes (what bytes on disk mean).
 //! - [`codec`]: record <-> bytes (version tag, postcard payload, CRC-32C).
+//! - [`frame`]: the one checksum framing of records and snapshot files.
 //! - [`keys`]: the key layout in sled (log, per-window index, lookup indexes).
 //! - [`log`]: opening the database and reading it (one window, all history, indexes).
 //! - [`journal`]: the single writer thread: batch, write, flush, fdatasync, release.
@@ -11,6 +12,7 @@
 pub mod codec;
 pub mod convert;
 mod convert_refund;
+pub mod frame;
 mod integrity;
 pub mod journal;
 pub mod keys;

@@ -7,11 +7,11 @@
 //! stripe-python's `_api_requestor.py`: `Authorization: Bearer`, and
 //! `Content-Type: application/x-www-form-urlencoded` on every POST, even an empty one.
 
-use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Response, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::checkout::{CheckoutSessionParams, InvalidParams};
@@ -43,40 +43,20 @@ const _: () = {
     assert!(worst_ms < super::SESSION_EXPIRY_MARGIN_SECS as u64 * 1000);
 };
 
-/// The secret API key (`sk_…` or `rk_…`). Its `Debug` never shows it, and it has no
-/// `Display`, so it cannot end up in a log line or an error by accident.
-#[derive(Clone)]
-pub struct SecretKey(String);
-
-impl SecretKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey([redacted])")
-    }
-}
-
 /// How to reach Stripe.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// `https://api.stripe.com`, or a local fake in tests.
     pub api_base: String,
-    pub secret_key: SecretKey,
+    /// The secret API key (`sk_…` or `rk_…`).
+    pub secret_key: SecretString,
     pub retry: RetryPolicy,
     /// Sent as `Stripe-Version` when set; otherwise the account's default version applies.
     pub stripe_version: Option<String>,
 }
 
 impl ClientConfig {
-    pub fn new(secret_key: SecretKey) -> Self {
+    pub fn new(secret_key: SecretString) -> Self {
         Self { api_base: API_BASE_DEFAULT.to_owned(), secret_key, retry: RetryPolicy::default(), stripe_version: None }
     }
 }
@@ -239,8 +219,10 @@ impl StripeClient {
     }
 
     fn request(&self, call: &Call<'_>) -> reqwest::RequestBuilder {
-        let mut request =
-            self.http.request(call.method.clone(), call.url.clone()).bearer_auth(self.config.secret_key.expose());
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(self.config.secret_key.expose_secret());
         if let Some(version) = &self.config.stripe_version {
             request = request.header("Stripe-Version", version);
         }

@@ -28,7 +28,7 @@ pub mod retry;
 pub mod signature;
 
 pub use checkout::{CheckoutSessionParams, InvalidParams, session_expires_at};
-pub use client::{ClientConfig, SecretKey, StripeClient};
+pub use client::{ClientConfig, StripeClient};
 pub use error::StripeError;
 pub use event::{CheckoutSessionObject, Event, EventError, IgnoreReason, SessionEvent, WebhookAction};
 pub use objects::{CheckoutSession, Refund};

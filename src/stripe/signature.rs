@@ -13,6 +13,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::limits::SIGNATURE_HEADER_BYTES_MAX;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -86,7 +88,7 @@ fn tag(payload: &[u8], secret: &str, timestamp: i64) -> [u8; TAG_BYTES] {
 pub fn verify(
     payload: &[u8],
     header: &str,
-    secrets: &[String],
+    secrets: &[SecretString],
     now_unix: i64,
     tolerance_secs: i64,
 ) -> Result<(), SignatureError> {
@@ -106,7 +108,7 @@ pub fn verify(
         .collect();
     let mut matched = subtle::Choice::from(0);
     for secret in secrets {
-        let expected = tag(payload, secret, parsed.timestamp);
+        let expected = tag(payload, secret.expose_secret(), parsed.timestamp);
         for candidate in &candidates {
             matched |= expected.ct_eq(candidate);
         }
@@ -151,10 +153,9 @@ mod tests {
 
     #[test]
     fn a_garbled_candidate_does_not_hide_a_valid_one() {
-        let secret = "whsec_test".to_owned();
-        let good = sign(b"{}", &secret, 100);
+        let good = sign(b"{}", "whsec_test", 100);
         let header = good.replacen("v1=", "v1=zz,v1=", 1);
-        assert_eq!(verify(b"{}", &header, &[secret], 100, 300), Ok(()));
+        assert_eq!(verify(b"{}", &header, &[SecretString::from("whsec_test")], 100, 300), Ok(()));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use qskip::domain::{
     WindowEvent, WindowKey,
 };
 use qskip::store::codec::{self, DecodeError};
+use qskip::store::frame::FrameError;
 use qskip::store::keys;
 use qskip::store::wire::{
     BodyV1, HourOverrideV1, IdempotencyV1, IdempotentOutcomeV1, RecordV1, RefundReasonV1, StoredRecord, VenueEventV1,
@@ -854,7 +855,7 @@ fn any_flipped_bit_or_byte_is_rejected_by_the_checksum() {
                 let mut bad = bytes.clone();
                 bad[i] ^= mask;
                 assert!(
-                    matches!(codec::decode_stored(&bad), Err(DecodeError::Checksum { .. })),
+                    matches!(codec::decode_stored(&bad), Err(DecodeError::Frame(FrameError::Checksum { .. }))),
                     "{name}: byte {i} ^ {mask:#04x} was not caught by the checksum"
                 );
                 assert!(codec::decode(&bad).is_err(), "{name}: byte {i} ^ {mask:#04x}");
@@ -869,7 +870,7 @@ fn every_truncation_is_rejected() {
         for len in 0..bytes.len() {
             let result = codec::decode_stored(&bytes[..len]);
             assert!(
-                matches!(result, Err(DecodeError::TooShort(_) | DecodeError::Checksum { .. })),
+                matches!(result, Err(DecodeError::TooShort(_) | DecodeError::Frame(FrameError::Checksum { .. }))),
                 "{name} cut to {len} bytes: {result:?}"
             );
         }
@@ -887,7 +888,10 @@ fn trailing_bytes_are_rejected_even_with_a_valid_checksum() {
         // Garbage appended after the checksum: the last 4 bytes are no longer the CRC.
         let mut appended = bytes.clone();
         appended.extend_from_slice(b"\x00junk");
-        assert!(matches!(codec::decode_stored(&appended), Err(DecodeError::Checksum { .. })), "{name}");
+        assert!(
+            matches!(codec::decode_stored(&appended), Err(DecodeError::Frame(FrameError::Checksum { .. }))),
+            "{name}"
+        );
 
         // Garbage inside the checksummed payload: postcard alone would accept it, the
         // leftover check must not.
@@ -896,8 +900,12 @@ fn trailing_bytes_are_rejected_even_with_a_valid_checksum() {
             forged.extend_from_slice(garbage);
             let crc = crc32c.checksum(&forged);
             forged.extend_from_slice(&crc.to_le_bytes());
-            assert_eq!(codec::decode_stored(&forged), Err(DecodeError::Trailing(garbage.len())), "{name}");
-            assert_eq!(codec::decode(&forged), Err(DecodeError::Trailing(garbage.len())), "{name}");
+            assert_eq!(
+                codec::decode_stored(&forged),
+                Err(DecodeError::Frame(FrameError::Trailing(garbage.len()))),
+                "{name}"
+            );
+            assert_eq!(codec::decode(&forged), Err(DecodeError::Frame(FrameError::Trailing(garbage.len()))), "{name}");
             // ... which postcard's plain `from_bytes` would have taken silently.
             let lenient: StoredRecord = postcard::from_bytes(&forged[..forged.len() - 4]).unwrap();
             assert_eq!(lenient, codec::decode_stored(&bytes).unwrap(), "{name}");
@@ -913,7 +921,7 @@ fn an_unknown_version_tag_is_rejected() {
         forged[0] = 0x01; // StoredRecord::V2 does not exist yet.
         let crc = crc32c.checksum(&forged);
         forged.extend_from_slice(&crc.to_le_bytes());
-        assert!(matches!(codec::decode_stored(&forged), Err(DecodeError::Payload(_))), "{name}");
+        assert!(matches!(codec::decode_stored(&forged), Err(DecodeError::Frame(FrameError::Payload(_)))), "{name}");
     }
 }
 

@@ -14,6 +14,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use qskip::store::frame::FrameError;
 use qskip::store::snapshot::codec::{self, MAGIC, SnapshotDecodeError};
 use qskip::store::snapshot::wire::*;
 use qskip::store::snapshot::{SnapshotDir, convert};
@@ -221,8 +222,14 @@ fn the_bad_fixtures_are_refused() {
         assert_eq!(bytes, expected, "{name} is what its recipe makes");
         assert!(codec::decode(&bytes).is_err(), "{name} decoded");
     }
-    assert!(matches!(codec::decode(&fixture("truncated.snap")), Err(SnapshotDecodeError::Checksum { .. })));
-    assert!(matches!(codec::decode(&fixture("corrupt.snap")), Err(SnapshotDecodeError::Checksum { .. })));
+    assert!(matches!(
+        codec::decode(&fixture("truncated.snap")),
+        Err(SnapshotDecodeError::Frame(FrameError::Checksum { .. }))
+    ));
+    assert!(matches!(
+        codec::decode(&fixture("corrupt.snap")),
+        Err(SnapshotDecodeError::Frame(FrameError::Checksum { .. }))
+    ));
 }
 
 #[test]
@@ -256,10 +263,10 @@ fn trailing_bytes_an_unknown_version_and_a_bad_magic_are_refused() {
     assert_eq!(codec::decode(&framed(payload)), Ok(full()), "re-framing alone changes nothing");
     let mut trailing = payload.to_vec();
     trailing.push(0);
-    assert_eq!(codec::decode(&framed(&trailing)), Err(SnapshotDecodeError::Trailing(1)));
+    assert_eq!(codec::decode(&framed(&trailing)), Err(SnapshotDecodeError::Frame(FrameError::Trailing(1))));
     let mut next_version = payload.to_vec();
     next_version[0] = 2;
-    assert!(matches!(codec::decode(&framed(&next_version)), Err(SnapshotDecodeError::Payload(_))));
+    assert!(matches!(codec::decode(&framed(&next_version)), Err(SnapshotDecodeError::Frame(FrameError::Payload(_)))));
     let mut magic = bytes.clone();
     magic[0] = b'X';
     assert_eq!(codec::decode(&magic), Err(SnapshotDecodeError::BadMagic));

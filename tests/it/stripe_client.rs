@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use qskip::stripe::{CheckoutSessionParams, ClientConfig, RetryPolicy, SecretKey, StripeClient, StripeError};
+use qskip::stripe::{CheckoutSessionParams, ClientConfig, RetryPolicy, StripeClient, StripeError};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const SECRET: &str = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
 
 fn client_for(api_base: &str) -> StripeClient {
-    let mut config = ClientConfig::new(SecretKey::new(SECRET));
+    let mut config = ClientConfig::new(secrecy::SecretString::from(SECRET));
     config.api_base = api_base.to_owned();
     config.retry =
         RetryPolicy { max_retries: 2, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5) };

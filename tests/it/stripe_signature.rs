@@ -11,8 +11,8 @@ const OLD_SECRET: &str = "whsec_previous_secret_8yF2";
 const PAYLOAD: &[u8] = b"{\n  \"id\": \"evt_1\",\n  \"type\": \"checkout.session.completed\"\n}";
 const NOW: i64 = 1_764_331_500;
 
-fn secrets(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+fn secrets(list: &[&str]) -> Vec<secrecy::SecretString> {
+    list.iter().map(|s| secrecy::SecretString::from(*s)).collect()
 }
 
 /// HMAC-SHA256 of `"{t}." + payload` under `key`, straight from the hmac crate.

@@ -8,6 +8,7 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::{StatusCode, header};
+use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::http::{ApiError, AppState};
@@ -25,7 +26,7 @@ pub struct Operator {
 
 /// Checks the bearer token and names the operator, or answers 401 / 403.
 pub fn authorize(req: &HttpRequest, state: &AppState) -> Result<Operator, ApiError> {
-    let Some(expected) = state.admin_token.as_deref() else {
+    let Some(expected) = state.admin_token.as_ref().map(ExposeSecret::expose_secret) else {
         let message = "the admin API is disabled: set admin_token in the config (or QSKIP_ADMIN_TOKEN)";
         return Err(ApiError::new(StatusCode::FORBIDDEN, "admin_disabled", message));
     };

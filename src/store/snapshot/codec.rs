@@ -11,8 +11,7 @@ use crate::limits::SNAPSHOT_BYTES_MAX;
 
 /// First bytes of every snapshot file.
 pub const MAGIC: &[u8; 8] = b"QSKIPSNP";
-const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
-const CRC_BYTES: usize = 4;
+use crate::store::frame::{self, CRC_BYTES, FrameError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotDecodeError {
@@ -22,12 +21,9 @@ pub enum SnapshotDecodeError {
     TooLarge(usize),
     #[error("not a qskip snapshot (bad magic)")]
     BadMagic,
-    #[error("checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
-    Checksum { stored: u32, computed: u32 },
-    #[error("payload does not decode (unknown version or damaged): {0}")]
-    Payload(String),
-    #[error("{0} trailing bytes after the payload")]
-    Trailing(usize),
+    /// Torn or flipped bytes, an unknown version, or trailing garbage.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
     #[error("snapshot is well-formed but invalid: {0}")]
     Invalid(String),
 }
@@ -36,8 +32,7 @@ pub enum SnapshotDecodeError {
 pub fn encode(snapshot: &StoredSnapshot) -> Vec<u8> {
     let mut bytes = MAGIC.to_vec();
     postcard::to_io(snapshot, &mut bytes).expect("postcard encodes every wire type into a Vec");
-    let crc = CRC32C.checksum(&bytes);
-    bytes.extend_from_slice(&crc.to_le_bytes());
+    frame::seal(&mut bytes);
     bytes
 }
 
@@ -52,17 +47,6 @@ pub fn decode(bytes: &[u8]) -> Result<StoredSnapshot, SnapshotDecodeError> {
     if !bytes.starts_with(MAGIC) {
         return Err(SnapshotDecodeError::BadMagic);
     }
-    let (covered, crc_bytes) = bytes.split_at(bytes.len() - CRC_BYTES);
-    let stored = u32::from_le_bytes(crc_bytes.try_into().expect("split_at left exactly 4 bytes"));
-    let computed = CRC32C.checksum(covered);
-    if stored != computed {
-        return Err(SnapshotDecodeError::Checksum { stored, computed });
-    }
-    let payload = &covered[MAGIC.len()..];
-    let (snapshot, rest) = postcard::take_from_bytes::<StoredSnapshot>(payload)
-        .map_err(|e| SnapshotDecodeError::Payload(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(SnapshotDecodeError::Trailing(rest.len()));
-    }
-    Ok(snapshot)
+    let covered = frame::open(bytes).map_err(SnapshotDecodeError::from)?;
+    frame::decode_exact::<StoredSnapshot>(&covered[MAGIC.len()..]).map_err(SnapshotDecodeError::from)
 }
