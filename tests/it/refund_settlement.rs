@@ -188,3 +188,20 @@ async fn admin(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::R
     let request = app.api.client.request(method, app.url(path)).bearer_auth(TOKEN);
     request.header("X-Qskip-Operator", "ana").send().await.expect("the admin API answers")
 }
+
+/// A payment intent that is not a Stripe id can never be refunded through the API: the
+/// worker does not retry it forever, it puts it in front of an operator at once.
+#[actix_web::test]
+async fn a_refund_that_can_never_succeed_is_not_retried_forever() {
+    let server = MockServer::start().await;
+    let venue = "never";
+    let app = app_for(&server, venue).await;
+    let id = owe_refund(&app, venue, "pi-not/a.stripe-id").await;
+    let failed = settled_refund(&app, &id).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let listed: Value = admin(&app, reqwest::Method::GET, "/v1/admin/refunds").await.json().await.unwrap();
+    let ours = listed.as_array().unwrap().iter().find(|r| r["reservation_id"] == id.as_str()).cloned().unwrap();
+    assert!(ours["error"].as_str().is_some_and(|e| e.contains("not a Stripe object id")), "{ours}");
+    // Nothing reached Stripe: the id was refused before any request.
+    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+}
