@@ -31,6 +31,7 @@ pub const JOURNAL_FLUSH: &str = "qskip_journal_flush_seconds";
 pub const MAILBOX_TIMEOUTS: &str = "qskip_actor_mailbox_timeouts_total";
 pub const ACTORS_LIVE: &str = "qskip_window_actors_live";
 pub const WINDOWS_OVERCOMMITTED: &str = "qskip_windows_overcommitted";
+pub const HELD_SLOTS: &str = "qskip_held_slots";
 pub const HOLDS_RELEASED: &str = "qskip_holds_released_total";
 pub const CAPACITY_CHANGES: &str = "qskip_capacity_changes_total";
 pub const WEBHOOK_EVENTS: &str = "qskip_webhook_events_total";
@@ -71,7 +72,11 @@ fn describe() {
     describe_counter!(REFUNDS_OWED, "Payments that must be refunded, by reason");
     describe_counter!(REFUNDS_ISSUED, "Refunds accepted by the payment provider");
     describe_histogram!(HOLD_TO_PAYMENT, "Time from hold to confirmed payment");
-    describe_counter!(RESERVE_ATTEMPTS, "Reservation attempts per venue and window start");
+    describe_counter!(RESERVE_ATTEMPTS, "Reservation attempts per venue");
+    describe_gauge!(
+        HELD_SLOTS,
+        "Slots held and not paid yet in a venue's live windows: customers in checkout at once (spikes show here)"
+    );
     describe_histogram!(WEBHOOK_LAG, "Stripe event creation to processing");
     describe_histogram!(JOURNAL_BATCH_RECORDS, "Records per journal flush (group commit)");
     describe_histogram!(JOURNAL_FLUSH, "Duration of one journal flush (sled flush + fdatasync)");
@@ -112,12 +117,14 @@ pub struct WindowMetrics {
     overcommitted: Gauge,
     /// Whether this window currently adds 1 to the overcommitted gauge.
     counted_overcommitted: bool,
+    held_slots: Gauge,
+    /// What this window currently adds to the venue's held-slots gauge.
+    counted_held: u32,
 }
 
 impl WindowMetrics {
     pub fn new(window: &WindowKey) -> Self {
         let venue = window.venue_id.to_string();
-        let start = window.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let by_venue = |name: &'static str| counter!(name, "venue" => venue.clone());
         let refund =
             |reason: RefundReason| counter!(REFUNDS_OWED, "venue" => venue.clone(), "reason" => reason.as_str());
@@ -136,7 +143,11 @@ impl WindowMetrics {
                 refund(RefundReason::AmountMismatch),
             ],
             refunds_issued: by_venue(REFUNDS_ISSUED),
-            reserve_attempts: counter!(RESERVE_ATTEMPTS, "venue" => venue.clone(), "window_start" => start),
+            // Per venue only: a label per window would add a series for every window
+            // ever touched (unbounded). Spikes of simultaneous checkouts show in HELD_SLOTS.
+            reserve_attempts: by_venue(RESERVE_ATTEMPTS),
+            held_slots: gauge!(HELD_SLOTS, "venue" => venue.clone()),
+            counted_held: 0,
             hold_to_payment: histogram!(HOLD_TO_PAYMENT, "venue" => venue.clone()),
             released: by_venue(HOLDS_RELEASED),
             capacity_changes: by_venue(CAPACITY_CHANGES),
@@ -175,6 +186,15 @@ impl WindowMetrics {
         self.counted_overcommitted = overcommitted;
     }
 
+    /// Keeps the venue's held-slots gauge in step with this window's live holds.
+    pub fn set_held(&mut self, held: u32) {
+        let delta = f64::from(held) - f64::from(self.counted_held);
+        if delta != 0.0 {
+            self.held_slots.increment(delta);
+            self.counted_held = held;
+        }
+    }
+
     pub fn record_hold_to_payment(&self, placed_at: DateTime<Utc>, confirmed_at: DateTime<Utc>) {
         self.hold_to_payment.record((confirmed_at - placed_at).num_milliseconds().max(0) as f64 / 1000.0);
     }
@@ -191,9 +211,10 @@ impl WindowMetrics {
 }
 
 impl Drop for WindowMetrics {
-    /// A stopped actor's window no longer counts as overcommitted.
+    /// A stopped actor's window no longer counts as overcommitted or holding slots.
     fn drop(&mut self) {
         self.set_overcommitted(false);
+        self.set_held(0);
     }
 }
 

@@ -174,6 +174,7 @@ impl WindowActor {
         self.metrics.record_events(&events);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
         self.metrics.set_overcommitted(counts.overcommitted);
+        self.metrics.set_held(counts.held);
         if !events.is_empty() {
             self.live.version = self.shared.live.next_version();
         }
