@@ -18,13 +18,17 @@
 //!
 //! Env: `QSKIP_BENCH_SECS` (measure, default 5), `QSKIP_BENCH_WARMUP_SECS` (default 1),
 //! `QSKIP_BENCH_CONNECTIONS` (default 64), `QSKIP_BENCH_CLIENT_THREADS` (default 1),
-//! `QSKIP_BENCH_PHASES` (comma list of echo,spread,hot; default all three).
+//! `QSKIP_BENCH_PHASES` (comma list of echo,spread,hot,day,mixed; default all):
+//! `day` reads a day of windows (96) of the spread venue, whose first 200 windows the
+//! spread phase has opened; `mixed` runs the spread reserve load and the day read load
+//! together (half the connections each) after the same reserve load alone (half the
+//! connections), to show what reads cost reservations.
 //!
 //! Run: `cargo bench --bench http_load`.
 
 mod load;
 
-use load::driver::run_phase;
+use load::driver::{run_phase, run_together};
 use load::report::{client_runtime, env_secs, env_usize, print_table, ratio};
 use load::servers::{start_echo, start_qskip};
 
@@ -37,7 +41,7 @@ fn main() {
     let warmup = env_secs("QSKIP_BENCH_WARMUP_SECS", 1.0);
     let connections = env_usize("QSKIP_BENCH_CONNECTIONS", 64).max(1);
     let client_threads = env_usize("QSKIP_BENCH_CLIENT_THREADS", 1).max(1);
-    let phases_wanted = std::env::var("QSKIP_BENCH_PHASES").unwrap_or_else(|_| "echo,spread,hot".into());
+    let phases_wanted = std::env::var("QSKIP_BENCH_PHASES").unwrap_or_else(|_| "echo,spread,hot,day,mixed".into());
     let wants = |name: &str| phases_wanted.split(',').any(|p| p.trim() == name);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
@@ -61,11 +65,27 @@ fn main() {
     if wants("hot") {
         phases.push(load::qskip_phase(&qskip, true));
     }
-    let results: Vec<_> = phases.into_iter().map(|p| run_phase(&rt, p, connections, warmup, measure)).collect();
+    if wants("day") {
+        phases.push(load::day_phase(&qskip));
+    }
+    let mut results: Vec<_> = phases.into_iter().map(|p| run_phase(&rt, p, connections, warmup, measure)).collect();
+    if wants("mixed") {
+        let half = (connections / 2).max(1);
+        let mut alone = load::qskip_phase(&qskip, false);
+        alone.name = "alone: reserve (spread)".into();
+        results.push(run_phase(&rt, alone, half, warmup, measure));
+        let mut reserve = load::qskip_phase(&qskip, false);
+        reserve.name = "mixed: reserve (spread)".into();
+        let mut read = load::day_phase(&qskip);
+        read.name = "mixed: day read".into();
+        results.extend(run_together(&rt, vec![(reserve, half), (read, half)], warmup, measure));
+    }
     print_table(&results);
     println!();
     ratio(&results, "qskip spread", "echo", "target >= 0.40");
     ratio(&results, "qskip hot", "qskip spread", "target >= 0.80");
+    ratio(&results, "qskip day", "echo", "target >= 0.50");
+    ratio(&results, "mixed: reserve", "alone: reserve", "half the connections each; target >= 0.90");
 
     drop(rt);
     echo.stop();

@@ -96,6 +96,7 @@ impl Application {
             live,
             activity,
             prices: venues.price_book(),
+            view: Default::default(),
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);

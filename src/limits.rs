@@ -112,6 +112,10 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 /// Most submissions the journal writes in one batch (one flush).
 pub const JOURNAL_BATCH_SUBMISSIONS_MAX: usize = 4_096;
 
+/// Most windows the availability read view remembers (each of its two maps); beyond it
+/// a map is cleared and readers ask the windows again (`actors::read_view`).
+pub const READ_VIEW_WINDOWS_MAX: usize = 200_000;
+
 /// Most submissions waiting for the journal writer. A submitter finding the queue full
 /// waits for room rather than being refused: its events are already applied in its
 /// window's memory, so a refusal would leave memory ahead of the log. The waiting is

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::cpu::{TICKS_PER_SEC, cpu_sample};
+use super::cpu::{CpuSample, TICKS_PER_SEC, cpu_sample};
 
 pub type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 pub type ConnectFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Client>, String>> + Send>>;
@@ -110,10 +110,28 @@ pub fn run_phase(
     warmup: Duration,
     measure: Duration,
 ) -> PhaseResult {
-    let phase = Arc::new(phase);
+    run_together(rt, vec![(phase, connections)], warmup, measure).pop().expect("one phase in, one result out")
+}
+
+/// Runs several phases at once over the same interval (a read load beside the reserve
+/// load), each with its own connections, counts and latencies; the CPU figures are
+/// the whole interval's, the same in every result.
+pub fn run_together(
+    rt: &tokio::runtime::Runtime,
+    phases: Vec<(Phase, usize)>,
+    warmup: Duration,
+    measure: Duration,
+) -> Vec<PhaseResult> {
     let flags =
         Arc::new(Flags { sent: AtomicU64::new(0), measuring: AtomicBool::new(false), stop: AtomicBool::new(false) });
-    let tasks: Vec<_> = (0..connections).map(|_| rt.spawn(connection(phase.clone(), flags.clone()))).collect();
+    let running: Vec<(Arc<Phase>, Vec<_>)> = phases
+        .into_iter()
+        .map(|(phase, connections)| {
+            let phase = Arc::new(phase);
+            let tasks = (0..connections).map(|_| rt.spawn(connection(phase.clone(), flags.clone()))).collect();
+            (phase, tasks)
+        })
+        .collect();
     std::thread::sleep(warmup);
     let cpu0 = cpu_sample();
     flags.measuring.store(true, Ordering::Relaxed);
@@ -122,7 +140,17 @@ pub fn run_phase(
     flags.stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     let cpu1 = cpu_sample();
+    running.into_iter().map(|(phase, tasks)| summarize(rt, &phase, tasks, &cpu0, &cpu1, elapsed)).collect()
+}
 
+fn summarize(
+    rt: &tokio::runtime::Runtime,
+    phase: &Phase,
+    tasks: Vec<tokio::task::JoinHandle<ConnStats>>,
+    cpu0: &CpuSample,
+    cpu1: &CpuSample,
+    elapsed: f64,
+) -> PhaseResult {
     let mut total = ConnStats::default();
     for task in tasks {
         let stats = rt.block_on(task).expect("connection task");

@@ -56,3 +56,16 @@ pub fn qskip_phase(qskip: &ServerThread, hot: bool) -> Phase {
     let name = if hot { "qskip hot (1 window)" } else { "qskip spread (200 windows)" };
     Phase { name: name.into(), connect: Arc::new(http::connector(qskip.addr, pick, 201)) }
 }
+
+/// A GET of a whole day of the spread venue's windows (96), the booking page's read.
+pub fn day_phase(qskip: &ServerThread) -> Phase {
+    let (first, _) = first_windows();
+    let from = first.format("%Y-%m-%dT%H:%M:%SZ");
+    let to = (first + TimeDelta::days(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    let request: Arc<[u8]> =
+        format!("GET /v1/venues/spread/windows?from={from}&to={to} HTTP/1.1\r\nHost: {}\r\n\r\n", qskip.addr)
+            .into_bytes()
+            .into();
+    let pick = move |_: u64| request.clone();
+    Phase { name: "qskip day of windows (96)".into(), connect: Arc::new(http::connector(qskip.addr, pick, 200)) }
+}

@@ -8,12 +8,20 @@
 
 use std::collections::VecDeque;
 
+use chrono::{DateTime, Utc};
+
 use super::Shared;
 use super::activity::Activity;
 use crate::domain::{WindowCounts, WindowKey};
 
 enum Pending {
-    Counts { counts: WindowCounts, version: u64 },
+    /// `view`: the earliest hold expiry, for an opened window (whose counts the read
+    /// view may serve); `None` for a window with no events (read from its schedule).
+    Counts {
+        counts: WindowCounts,
+        version: u64,
+        view: Option<Option<DateTime<Utc>>>,
+    },
     Activity(Activity),
 }
 
@@ -34,11 +42,12 @@ impl LiveOutbox {
         Self { version, ..Self::default() }
     }
 
-    /// Queues the window's counts after `ticket`, if they changed since the last ones.
-    pub fn counts(&mut self, ticket: u64, counts: WindowCounts) {
+    /// Queues the window's counts after `ticket`, if they changed since the last ones;
+    /// `view` as in [`Pending::Counts`].
+    pub fn counts(&mut self, ticket: u64, counts: WindowCounts, view: Option<Option<DateTime<Utc>>>) {
         if self.announced != Some(counts) {
             self.announced = Some(counts);
-            self.pending.push_back((ticket, Pending::Counts { counts, version: self.version }));
+            self.pending.push_back((ticket, Pending::Counts { counts, version: self.version, view }));
         }
     }
 
@@ -69,7 +78,12 @@ impl LiveOutbox {
             }
             let (_, item) = self.pending.pop_front().expect("the front was just seen");
             match item {
-                Pending::Counts { counts, version } => shared.live.publish(key, counts, version),
+                Pending::Counts { counts, version, view } => {
+                    if let Some(next_expiry) = view {
+                        shared.view.publish(key, counts, version, next_expiry);
+                    }
+                    shared.live.publish(key, counts, version);
+                }
                 Pending::Activity(activity) => shared.activity.record(&key.venue_id, activity),
             }
         }

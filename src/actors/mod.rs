@@ -10,12 +10,14 @@
 //!   [`live_outbox`] holds them in the actor until durable; [`activity`] keeps recent
 //!   refusals, late payments and refunds per venue for the admin dashboard.
 //! - [`prices`]: every venue's price history, which prices each reservation's view.
+//! - [`read_view`]: durable window counts for availability reads, written by the actors.
 
 pub mod activity;
 pub mod live_hub;
 pub mod live_outbox;
 pub mod messages;
 pub mod prices;
+pub mod read_view;
 pub mod registry;
 pub mod window_actor;
 
@@ -41,4 +43,6 @@ pub struct Shared {
     pub activity: activity::ActivityLog,
     /// Every venue's price history: a reservation's view carries its amount.
     pub prices: prices::PriceBook,
+    /// Where window actors leave their durable counts for availability reads.
+    pub view: read_view::ReadView,
 }

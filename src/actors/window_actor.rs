@@ -93,7 +93,19 @@ impl WindowActor {
         let capacity = window.capacity();
         let mut actor = Self::new(window.key().clone(), capacity, shared);
         actor.state = State::Ready(Box::new(window));
+        actor.show_recovered_counts();
         actor
+    }
+
+    /// Leaves the counts of an opened window's recovered state (read from the log, so
+    /// durable) in the read view.
+    fn show_recovered_counts(&self) {
+        if let State::Ready(window) = &self.state
+            && window.is_opened()
+        {
+            let counts = window.counts_at(self.shared.clock.now());
+            self.shared.view.publish(&self.key, counts, self.live.version, window.earliest_expiry());
+        }
     }
 
     /// Folds the window's own events on the blocking pool (sled reads block), checking
@@ -120,6 +132,7 @@ impl WindowActor {
             if let State::Failed(error) = &actor.state {
                 tracing::error!(window = %actor.key, %error, "window refuses service");
             }
+            actor.show_recovered_counts();
             actor.rearm_expiry_timer(ctx);
         }));
     }
@@ -173,6 +186,9 @@ impl WindowActor {
         }
         self.metrics.record_events(&events);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
+        // Only an opened window's counts go to the read view: an unopened one is read
+        // from its schedule, which may change without reaching this actor.
+        let next_expiry = window.is_opened().then(|| window.earliest_expiry());
         self.metrics.set_overcommitted(counts.overcommitted);
         self.metrics.set_held(counts.held);
         if !events.is_empty() {
@@ -194,7 +210,7 @@ impl WindowActor {
             true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,
             false => Box::pin(self.persist(records)),
         };
-        self.live.counts(self.last_ticket, counts);
+        self.live.counts(self.last_ticket, counts, next_expiry);
         self.live.activity(self.last_ticket, activity);
         Box::pin(async move { durable.await.map(|()| view) })
     }

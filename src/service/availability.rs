@@ -1,7 +1,10 @@
 //! Availability: the counts of a venue's windows over a range, for the windows API and
 //! for live streams (the current state a stream starts with, and the hub it follows).
-//! A window with no events is answered from its schedule without starting an actor; one
-//! with events asks its window, so the counts reflect everything durable.
+//! Counts come from the read view the window actors keep (`actors::read_view`: durable
+//! counts only), so reads do not queue in the actors' mailboxes behind reservations. A
+//! window the view does not know yet is looked up: with no events it is answered from
+//! its schedule without starting an actor; with events its actor is asked (and starting
+//! it fills the view).
 
 use std::sync::Arc;
 
@@ -12,6 +15,7 @@ use super::{ServiceError, Windows};
 // What a live stream handles, from the hub the window actors publish to.
 pub use crate::actors::live_hub::{Change, HubFull, LiveHub, LiveUpdate, Start, Subscription};
 use crate::actors::messages::GetCounts;
+use crate::actors::read_view::{ReadView, Seen};
 use crate::clock::Clock;
 use crate::domain::{Venue, VenueId, Window, WindowCounts, WindowKey};
 use crate::limits::{SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
@@ -26,11 +30,12 @@ pub struct Availability {
     windows: Windows,
     clock: Arc<dyn Clock>,
     live: LiveHub,
+    view: ReadView,
 }
 
 impl Availability {
-    pub fn new(windows: Windows, clock: Arc<dyn Clock>, live: LiveHub) -> Self {
-        Self { windows, clock, live }
+    pub fn new(windows: Windows, clock: Arc<dyn Clock>, live: LiveHub, view: ReadView) -> Self {
+        Self { windows, clock, live, view }
     }
 
     /// Counts of every window starting in `[from, to)`; default: the current window.
@@ -92,9 +97,19 @@ impl Availability {
         now: DateTime<Utc>,
     ) -> Result<VersionedCounts, ServiceError> {
         let key = WindowKey::new(venue.id.clone(), start);
+        let from_schedule =
+            |key: WindowKey| (key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now), 0);
+        match self.view.get(&key, now) {
+            Seen::Opened(counts, version) => return Ok((key, counts, version)),
+            Seen::Unopened => return Ok(from_schedule(key)),
+            Seen::Unknown => {}
+        }
         match self.windows.ask_opened(&key, GetCounts).await? {
             Some((counts, version)) => Ok((key, counts, version)),
-            None => Ok((key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now), 0)),
+            None => {
+                self.view.mark_unopened(&key);
+                Ok(from_schedule(key))
+            }
         }
     }
 }

@@ -65,9 +65,9 @@ impl Services {
         sales_horizon_days: u32,
         client_holds: Option<ClientHolds>,
     ) -> Self {
-        let Shared { log, journal, clock, live, activity, .. } = shared;
+        let Shared { log, journal, clock, live, activity, view, .. } = shared;
         let windows = Windows::new(registry, venues.clone(), log.clone());
-        let availability = Availability::new(windows.clone(), clock.clone(), live);
+        let availability = Availability::new(windows.clone(), clock.clone(), live, view);
         Self {
             reservations: Reservations::new(
                 windows.clone(),

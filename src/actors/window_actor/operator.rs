@@ -27,7 +27,7 @@ impl Handler<Reschedule> for WindowActor {
             self.scheduled_capacity = capacity;
             let counts = window.counts_at(now);
             self.live.version = self.shared.live.next_version();
-            self.live.counts(self.last_ticket, counts);
+            self.live.counts(self.last_ticket, counts, None);
             self.publish_when_durable(ctx);
             let durable = self.barrier();
             return Box::pin(async move { durable.await.map(|()| counts) });
