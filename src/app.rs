@@ -90,8 +90,15 @@ impl Application {
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
         let (live, activity) = Default::default();
-        let shared =
-            Shared { log: log.clone(), journal: journal.clone(), clock: clock.clone(), actor_idle, live, activity };
+        let shared = Shared {
+            log: log.clone(),
+            journal: journal.clone(),
+            clock: clock.clone(),
+            actor_idle,
+            live,
+            activity,
+            passivation_checks: Default::default(),
+        };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);
         let limits = &config.limits;

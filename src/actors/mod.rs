@@ -55,4 +55,7 @@ pub struct Shared {
     pub live: live::LiveHub,
     /// Recent notable outcomes per venue, for the admin dashboard.
     pub activity: activity::ActivityLog,
+    /// Passivation checks completed by all window actors: a test waits for the next
+    /// check instead of sleeping through an idle interval of the wall clock.
+    pub passivation_checks: Arc<std::sync::atomic::AtomicU64>,
 }

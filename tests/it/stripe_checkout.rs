@@ -3,7 +3,6 @@
 //! session-expiry worker closing pages of holds that ended.
 
 use std::collections::BTreeSet;
-use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use reqwest::StatusCode;
@@ -11,17 +10,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::helpers::{AppOptions, TestApp, VENUE, VenueSpec, assert_error, created, spawn_app_with};
+use crate::helpers::{AppOptions, TestApp, VENUE, assert_error, created, eventually, spawn_app_with};
+use crate::stripe_fake::{session_expiry_pass, stripe_checkout_config};
 
-fn stripe_provider_toml(api_base: &str) -> String {
-    format!(
-        "\n[payments]\nprovider = \"stripe\"\n[payments.stripe]\napi_base = {api_base:?}\nsecret_key = \"sk_test_fake\"\nwebhook_secrets = [\"whsec_test\"]\n"
-    )
-}
-
+/// Stripe as the payment provider, at the fake on `api_base`.
 async fn stripe_app(api_base: &str, capacity: u32) -> TestApp {
-    let venue = VenueSpec::new(VENUE, capacity * 4).extra_toml(&stripe_provider_toml(api_base));
-    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await
+    spawn_app_with(AppOptions::capacity(capacity).payments(stripe_checkout_config(api_base))).await
 }
 
 fn session_json(id: &str, expires_at: i64) -> Value {
@@ -195,8 +189,16 @@ async fn pages_of_cancelled_and_expired_holds_are_closed_at_stripe_once() {
     app.advance(Duration::minutes(31));
     wait_for_calls(&server, &expire_path(&ids[1])).await;
 
+    eventually("every page to be closed in the log", || async {
+        let open = app.booking.log().open_checkouts().expect("the log is readable");
+        if open.is_empty() { Ok(()) } else { Err(open) }
+    })
+    .await;
+
     // Two more passes: nothing is expired twice, the paid page never.
-    actix_web::rt::time::sleep(StdDuration::from_millis(4_500)).await;
+    for _ in 0..2 {
+        assert_eq!(session_expiry_pass(&app, &server.uri()).await, 0, "a closed page is closed again");
+    }
     assert_eq!(requests_to(&server, &expire_path(&ids[0])).await.len(), 1);
     assert_eq!(requests_to(&server, &expire_path(&ids[1])).await.len(), 1);
     assert!(requests_to(&server, &expire_path(&ids[2])).await.is_empty());
@@ -204,13 +206,9 @@ async fn pages_of_cancelled_and_expired_holds_are_closed_at_stripe_once() {
 }
 
 async fn wait_for_calls(server: &MockServer, to: &str) -> Vec<Request> {
-    let deadline = Instant::now() + StdDuration::from_secs(15);
-    loop {
+    eventually(&format!("a call to {to}"), || async {
         let calls = requests_to(server, to).await;
-        if !calls.is_empty() {
-            return calls;
-        }
-        assert!(Instant::now() < deadline, "no call to {to}");
-        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-    }
+        if calls.is_empty() { Err("no call yet") } else { Ok(calls) }
+    })
+    .await
 }
