@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration as StdDuration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
@@ -89,9 +88,14 @@ const WINDOWS: i32 = 6;
 /// at once and keeps refusing under contention.
 const VENUES: [(&str, u32); 2] = [("roomy", 400), ("tiny", 3)];
 
+/// Holds acknowledged per round before the kill: a random count, not a random time, so
+/// that a busy machine makes a round slower but never emptier.
+const ACKS_BEFORE_KILL: std::ops::Range<u64> = 20..200;
+
 /// One client: reserve in a random window of a random venue, pay about half of its
-/// holds, until told to stop or the server is gone. Returns what was acknowledged.
-async fn client(api: Api, first: DateTime<Utc>, stop: Arc<AtomicBool>) -> Vec<(String, Acked)> {
+/// holds, until told to stop or the server is gone; counts its holds in `acks`.
+/// Returns what was acknowledged.
+async fn client(api: Api, first: DateTime<Utc>, stop: Arc<AtomicBool>, acks: Arc<AtomicU64>) -> Vec<(String, Acked)> {
     let mut acked = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let r = random_u64();
@@ -110,6 +114,7 @@ async fn client(api: Api, first: DateTime<Utc>, stop: Arc<AtomicBool>) -> Vec<(S
         let reservation: crate::helpers::ReservationJson = serde_json::from_str(&text).expect("a reservation");
         assert_eq!((reservation.window_start, reservation.quantity), (start, quantity));
         acked.push((reservation.id.clone(), Acked { venue, start, quantity, paid: false }));
+        acks.fetch_add(1, Ordering::Relaxed);
         if (r >> 16).is_multiple_of(2) {
             let pay = api.client.post(api.url(&format!("/dev/checkout/{}/pay", reservation.id)));
             let Ok(response) = pay.send().await else { break };
@@ -177,20 +182,27 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let mut acked = BTreeMap::new();
     let mut binary = home.start();
     for round in 0..KILLS {
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, acks) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
         let round_first = first + window_len() * (WINDOWS * round);
         let api = binary.api.clone();
-        let clients = all((0..CLIENTS).map(|_| client(api.clone(), round_first, stop.clone())));
-        let delay = StdDuration::from_millis(200 + random_u64() % 500);
+        let clients = all((0..CLIENTS).map(|_| client(api.clone(), round_first, stop.clone(), acks.clone())));
+        let target = ACKS_BEFORE_KILL.start + random_u64() % (ACKS_BEFORE_KILL.end - ACKS_BEFORE_KILL.start);
         let killer = async {
-            actix_web::rt::time::sleep(delay).await;
+            eventually(&format!("{target} acknowledged holds under load"), || async {
+                let acked = acks.load(Ordering::Relaxed);
+                if acked >= target { Ok(()) } else { Err(acked) }
+            })
+            .await;
             binary.kill_9();
             stop.store(true, Ordering::Relaxed);
         };
         let (results, ()) = futures_util::future::join(clients, killer).await;
         let this_round: BTreeMap<_, _> = results.into_iter().flatten().collect();
         let paid = this_round.values().filter(|a| a.paid).count();
-        eprintln!("round {round}: killed after {delay:?}; {} holds and {paid} payments acknowledged", this_round.len());
+        eprintln!(
+            "round {round}: killed after {target}+ holds; {} holds and {paid} payments acknowledged",
+            this_round.len()
+        );
         binary = home.start();
         verify_each(&binary, &this_round).await;
         acked.extend(this_round);
