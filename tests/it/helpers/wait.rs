@@ -17,9 +17,15 @@ use std::time::{Duration, Instant};
 /// How long any wait may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Pause between two probes: short against the waits it ends, long enough not to load
-/// the service it polls.
-pub const POLL_EVERY: Duration = Duration::from_millis(20);
+/// Pauses between probes: 10 ms, doubling up to 100 ms. A condition that holds soon is
+/// seen soon; a long wait does not keep a busy machine busier (some probes are costly:
+/// a replay of the whole log, a WebDriver round trip, a `/metrics` render).
+const PAUSE_FIRST: Duration = Duration::from_millis(10);
+const PAUSE_MAX: Duration = Duration::from_millis(100);
+
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 2).min(PAUSE_MAX)
+}
 
 /// When a wait gives up, and what it was waiting for.
 #[derive(Debug, Clone)]
@@ -73,12 +79,14 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
+    let mut pause = PAUSE_FIRST;
     loop {
         match probe().await {
             Ok(value) => return Ok(value),
             Err(last) if deadline.passed() => return Err(last),
-            Err(_) => tokio::time::sleep(POLL_EVERY).await,
+            Err(_) => tokio::time::sleep(pause).await,
         }
+        pause = next_pause(pause);
     }
 }
 
@@ -89,11 +97,13 @@ where
     F: FnMut() -> Result<T, E>,
 {
     let deadline = Deadline::new(what, within);
+    let mut pause = PAUSE_FIRST;
     loop {
         match probe() {
             Ok(value) => return value,
             Err(last) if deadline.passed() => deadline.fail(last),
-            Err(_) => std::thread::sleep(POLL_EVERY),
+            Err(_) => std::thread::sleep(pause),
         }
+        pause = next_pause(pause);
     }
 }
