@@ -97,6 +97,7 @@ impl Application {
             activity,
             prices: venues.price_book(),
             view: Default::default(),
+            passivation_checks: Default::default(),
         };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let registry = Registry::new(shared.clone(), cores);

@@ -45,4 +45,7 @@ pub struct Shared {
     pub prices: prices::PriceBook,
     /// Where window actors leave their durable counts for availability reads.
     pub view: read_view::ReadView,
+    /// Passivation checks completed by all window actors: a test waits for the next
+    /// check instead of sleeping through an idle interval of the wall clock.
+    pub passivation_checks: Arc<std::sync::atomic::AtomicU64>,
 }

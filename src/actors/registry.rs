@@ -103,6 +103,11 @@ impl Registry {
         self.live.lock().expect("registry lock is never poisoned").values().filter(|addr| addr.connected()).count()
     }
 
+    /// Passivation checks completed so far by the window actors (see `Shared`).
+    pub fn passivation_checks(&self) -> u64 {
+        self.shared.passivation_checks.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Stops every arbiter (and so every window actor) and waits for its thread.
     pub fn shutdown(&self) {
         self.live.lock().expect("registry lock is never poisoned").clear();

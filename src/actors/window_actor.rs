@@ -285,6 +285,7 @@ impl WindowActor {
             tracing::debug!(window = %self.key, "passivating finished window");
             ctx.stop();
         }
+        self.shared.passivation_checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

@@ -143,6 +143,11 @@ impl Windows {
         self.registry.live_count()
     }
 
+    /// Passivation checks completed so far by all window actors (tests wait on it).
+    pub fn passivation_checks(&self) -> u64 {
+        self.registry.passivation_checks()
+    }
+
     /// Stops every window actor of this process.
     pub fn shutdown(&self) {
         self.registry.shutdown();

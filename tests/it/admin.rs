@@ -295,8 +295,8 @@ async fn a_hold_is_released_by_hand_and_listed_with_its_window() {
 #[actix_web::test]
 async fn a_payment_is_checked_against_the_price_its_hold_was_sold_at() {
     let stripe = wiremock::MockServer::start().await;
-    let venue = crate::helpers::VenueSpec::new(VENUE, 8).extra_toml(&crate::stripe_fake::stripe_toml(&stripe));
-    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }.admin_token(TOKEN)).await;
+    let payments = crate::stripe_fake::stripe_config(&stripe.uri());
+    let app = spawn_app_with(AppOptions::capacity(2).payments(payments).admin_token(TOKEN)).await;
     let window = app.window(1);
     let before = created(app.reserve_in(VENUE, window, 1).await).await;
     assert_eq!(before.amount_minor, 500);
@@ -324,8 +324,8 @@ async fn a_payment_is_checked_against_the_price_its_hold_was_sold_at() {
 #[actix_web::test]
 async fn a_hold_keeps_its_amount_through_a_price_change_on_every_payment_path() {
     let stripe = wiremock::MockServer::start().await;
-    let venue = crate::helpers::VenueSpec::new(VENUE, 16).extra_toml(&crate::stripe_fake::stripe_toml(&stripe));
-    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }.admin_token(TOKEN)).await;
+    let options = AppOptions::capacity(4).payments(crate::stripe_fake::stripe_config(&stripe.uri()));
+    let app = spawn_app_with(options.admin_token(TOKEN)).await;
     let window = app.window(1);
     let dev = created(app.reserve_in(VENUE, window, 2).await).await;
     let hooked = created(app.reserve_in(VENUE, window, 1).await).await;

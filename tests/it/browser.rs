@@ -11,15 +11,17 @@
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::helpers::{Deadline, PATIENCE, eventually_blocking, poll_until};
+
 /// How long any single wait in a browser test may take before it fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = PATIENCE;
 
 /// A page-test body must finish within this, or the test fails.
 pub const TEST_DEADLINE: Duration = Duration::from_secs(120);
@@ -63,11 +65,9 @@ impl Driver {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within {WAIT:?}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        eventually_blocking(&format!("chromedriver to listen on port {port}"), WAIT, || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+        });
         Self { child, port }
     }
 
@@ -145,16 +145,17 @@ impl Browser {
         F: FnMut(Client) -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(value) = probe(self.client.clone()).await {
-                return value;
-            }
-            if Instant::now() >= deadline {
+        let deadline = Deadline::new(format!("browser: {what}"), WAIT);
+        let found = poll_until(&deadline, || {
+            let probed = probe(self.client.clone());
+            async move { probed.await.ok_or(()) }
+        });
+        match found.await {
+            Ok(value) => value,
+            Err(()) => {
                 self.screenshot(&format!("timeout-{}", what.replace(' ', "-"))).await;
-                panic!("browser: {what}: not within {WAIT:?} (url {:?})", self.current_url().await.ok());
+                deadline.fail(format_args!("url {:?}", self.current_url().await.ok()))
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

@@ -5,11 +5,12 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{AppOptions, TestApp, VENUE, VenueSpec, assert_error, created, rfc3339, spawn_app_with};
+use crate::helpers::{
+    AppOptions, LimitsConfig, TestApp, TestConfig, VENUE, VenueSpec, assert_error, created, rfc3339, spawn_app_with,
+};
 
-async fn app_with_limits(capacity: u32, limits: &str) -> TestApp {
-    let options = AppOptions { venues: vec![VenueSpec::new(VENUE, capacity * 4)], ..AppOptions::default() };
-    spawn_app_with(AppOptions { limits: Some(limits.into()), ..options }).await
+async fn app_with_limits(capacity: u32, limits: LimitsConfig) -> TestApp {
+    spawn_app_with(AppOptions::capacity(capacity).limits(limits)).await
 }
 
 /// A reservation request as if from `ip` (through the trusted header) with `email`.
@@ -24,7 +25,12 @@ async fn reserve_as(app: &TestApp, ip: &str, email: Option<&str>, quantity: u32)
 
 #[actix_web::test]
 async fn the_per_ip_rate_limit_answers_429_with_retry_after_and_changes_nothing() {
-    let app = app_with_limits(10, "reservations_per_ip_per_minute = 3\nactive_hold_slots_per_client = 100\n").await;
+    let limits = LimitsConfig {
+        reservations_per_ip_per_minute: Some(3),
+        active_hold_slots_per_client: Some(100),
+        ..LimitsConfig::on()
+    };
+    let app = app_with_limits(10, limits).await;
     for _ in 0..3 {
         created(app.reserve_in(VENUE, app.window(1), 1).await).await;
     }
@@ -37,8 +43,12 @@ async fn the_per_ip_rate_limit_answers_429_with_retry_after_and_changes_nothing(
 
 #[actix_web::test]
 async fn unpaid_slots_are_capped_per_ip_and_per_email() {
-    let limits =
-        "reservations_per_ip_per_minute = 1000\nactive_hold_slots_per_client = 3\nclient_ip_header = \"X-Client-IP\"\n";
+    let limits = LimitsConfig {
+        reservations_per_ip_per_minute: Some(1000),
+        active_hold_slots_per_client: Some(3),
+        client_ip_header: Some("X-Client-IP".into()),
+        ..LimitsConfig::on()
+    };
     let app = app_with_limits(20, limits).await;
     let first = created(reserve_as(&app, "10.0.0.1", None, 2).await).await;
     let over = reserve_as(&app, "10.0.0.1", None, 2).await;
@@ -61,7 +71,8 @@ async fn unpaid_slots_are_capped_per_ip_and_per_email() {
 
 #[actix_web::test]
 async fn a_bot_cannot_hold_every_slot_of_a_window_with_the_default_limits() {
-    let app = app_with_limits(25, "client_ip_header = \"X-Client-IP\"\n").await;
+    let limits = LimitsConfig { client_ip_header: Some("X-Client-IP".into()), ..LimitsConfig::on() };
+    let app = app_with_limits(25, limits).await;
     let mut held = 0;
     for _ in 0..25 {
         let response = reserve_as(&app, "203.0.113.9", None, 1).await;
@@ -80,11 +91,8 @@ async fn a_bot_cannot_hold_every_slot_of_a_window_with_the_default_limits() {
 #[actix_web::test]
 async fn zero_limits_are_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
-    let text = crate::helpers::config_toml_with_limits(
-        dir.path(),
-        &[VenueSpec::new(VENUE, 4)],
-        "active_hold_slots_per_client = 0\n",
-    );
-    let error = qskip::config::Config::from_toml(&text, std::path::Path::new("t.toml")).unwrap_err();
+    let mut config = TestConfig::new(vec![VenueSpec::new(VENUE, 4)]).in_dir(dir.path());
+    config.limits = LimitsConfig { active_hold_slots_per_client: Some(0), ..LimitsConfig::on() };
+    let error = config.parse().unwrap_err();
     assert!(error.to_string().contains("enabled = false"), "{error}");
 }

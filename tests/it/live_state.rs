@@ -4,15 +4,13 @@
 //! gives, for every window, the figures `GET /v1/venues/{v}/windows` shows, and the
 //! service's state digest equals replay's.
 
-use std::time::{Duration as StdDuration, Instant};
-
 use chrono::Duration;
 use qskip::domain::{Checkout, Payment, ReservationId};
 use qskip::replay::{Filter, Report, replay};
 use qskip::store::snapshot::SnapshotDir;
 use reqwest::StatusCode;
 
-use crate::helpers::{AppOptions, TestApp, VENUE, WindowCountsJson, random_u64, window_len};
+use crate::helpers::{AppOptions, TestApp, VENUE, WindowCountsJson, eventually, random_u64, window_len};
 use crate::snapshot_history::Rng;
 
 const WINDOWS: i64 = 6;
@@ -57,15 +55,11 @@ async fn replay_and_digest_match_the_live_service_after_a_random_workload() {
         workload_step(&app, &mut rng, base, &mut ids, step).await;
     }
     // Let the passivation ticks log every hold that is due, then compare.
-    let deadline = Instant::now() + StdDuration::from_secs(20);
-    let (api, replayed, report) = loop {
+    let report = eventually(&format!("seed {seed}: the API and the replay to agree"), || async {
         let (api, replayed, report) = both_views(&app, base).await;
-        if api == replayed || Instant::now() > deadline {
-            break (api, replayed, report);
-        }
-        actix_web::rt::time::sleep(StdDuration::from_millis(200)).await;
-    };
-    assert_eq!(api, replayed, "seed {seed}: API vs replay");
+        if api == replayed { Ok(report) } else { Err((api, replayed)) }
+    })
+    .await;
     assert!(report.is_clean(), "seed {seed}: {:?}", report.violations);
     assert!(report.windows.iter().any(|w| w.confirmed > 0 && w.expired + w.cancelled > 0), "a rich workload");
     let digest = app.services.recovery.state_digest(&Filter::default()).await.expect("service digest");

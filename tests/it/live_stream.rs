@@ -145,7 +145,7 @@ async fn a_stalled_subscriber_delays_no_reservation_and_is_dropped() {
     const RESERVATIONS: u32 = 5_000;
     const BATCH: u32 = 50;
     let venue = VenueSpec::new(VENUE, RESERVATIONS * 4);
-    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await;
+    let app = spawn_app_with(AppOptions::with_venues(vec![venue])).await;
     let window = app.window(1);
 
     // A client that asks for the stream and then never reads, with a tiny receive
@@ -160,10 +160,11 @@ async fn a_stalled_subscriber_delays_no_reservation_and_is_dropped() {
     );
     stalled.write_all(request.as_bytes()).await.expect("the request is sent");
     let venue_id = qskip::domain::VenueId::parse(VENUE).expect("a valid id");
-    let registered = crate::helpers::eventually(StdDuration::from_secs(5), || async {
-        (app.services.availability.live_hub().subscribers(&venue_id) == 1).then_some(())
-    });
-    registered.await.expect("the stalled client is subscribed");
+    crate::helpers::eventually("the stalled client to be subscribed", || async {
+        let subscribers = app.services.availability.live_hub().subscribers(&venue_id);
+        if subscribers == 1 { Ok(()) } else { Err(subscribers) }
+    })
+    .await;
 
     // Reserve in concurrent batches until the hub has dropped the stalled subscriber
     // (the kernel's socket buffers absorb a few hundred KiB first). A window actor that

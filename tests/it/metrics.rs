@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use crate::helpers::{AppOptions, TestApp, VenueSpec, created, random_u64, spawn_app_with};
+use crate::helpers::{Api, AppOptions, VenueSpec, created, eventually, random_u64, spawn_app_with};
 
 /// `name{labels}` -> value, for every sample line; panics on a line that is not
 /// Prometheus text format.
@@ -36,8 +36,9 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
     samples
 }
 
-pub async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
-    let response = app.api.client.get(app.url("/metrics")).send().await.expect("metrics answered");
+/// Every sample of `/metrics` of the service behind `app` (in-process or the binary).
+pub async fn scrape(app: &Api) -> BTreeMap<String, f64> {
+    let response = app.client.get(app.url("/metrics")).send().await.expect("metrics answered");
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
@@ -51,7 +52,7 @@ pub fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
 #[actix_web::test]
 async fn counters_follow_a_scripted_scenario() {
     let venue_id = format!("metrics-{}", random_u64() % 1_000_000);
-    let app = spawn_app_with(AppOptions { venues: vec![VenueSpec::new(&venue_id, 4)], ..AppOptions::default() }).await;
+    let app = spawn_app_with(AppOptions::with_venues(vec![VenueSpec::new(&venue_id, 4)])).await;
     let v = venue_id.as_str();
     let before = scrape(&app).await;
     let (w1, w2) = (app.window(1), app.window(2));
@@ -109,7 +110,7 @@ async fn refund_failures_pending_refunds_and_webhook_outcomes_are_counted() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    use crate::stripe_fake::{event, mount_empty_refund_list, post_signed, refund_object, stripe_toml};
+    use crate::stripe_fake::{event, mount_empty_refund_list, post_signed, refund_object, stripe_config};
 
     let server = MockServer::start().await;
     mount_empty_refund_list(&server, "pi_twice").await;
@@ -118,8 +119,8 @@ async fn refund_failures_pending_refunds_and_webhook_outcomes_are_counted() {
     let accepted = ResponseTemplate::new(200).set_body_json(refund_object("re_twice", "pi_twice"));
     Mock::given(method("POST")).and(path("/v1/refunds")).respond_with(accepted).mount(&server).await;
     let venue_id = format!("refunds-{}", random_u64() % 1_000_000);
-    let venue = VenueSpec::new(&venue_id, 8).extra_toml(&stripe_toml(&server));
-    let app = spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await;
+    let options = AppOptions::with_venues(vec![VenueSpec::new(&venue_id, 8)]).payments(stripe_config(&server.uri()));
+    let app = spawn_app_with(options).await;
     let (v, outcome) = (venue_id.as_str(), |o: &str| format!("qskip_webhook_events_total{{outcome=\"{o}\"}}"));
     let before = scrape(&app).await;
 
@@ -132,24 +133,20 @@ async fn refund_failures_pending_refunds_and_webhook_outcomes_are_counted() {
     let stranger = event("evt_stranger", "checkout.session.completed", "not-a-reservation", "pi_x", "paid", 500);
     assert_eq!(post_signed(&app.api, &stranger, now).await.status(), 200);
     let pending = format!("qskip_refunds_pending{{venue=\"{v}\"}}");
-    let mut saw_pending = false;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    let saw_pending = std::cell::Cell::new(false);
+    eventually("the second payment to be refunded", || async {
         let body: serde_json::Value = app.get_reservation(&r.id).await.json().await.unwrap();
-        saw_pending |= value(&scrape(&app).await, &pending) == 1.0;
-        if body["refunds"][0]["refund_id"] == "re_twice" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the refund was never issued: {body}");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(saw_pending, "the owed refund was never shown as pending");
+        saw_pending.set(saw_pending.get() || value(&scrape(&app).await, &pending) == 1.0);
+        if body["refunds"][0]["refund_id"] == "re_twice" { Ok(()) } else { Err(body) }
+    })
+    .await;
+    assert!(saw_pending.get(), "the owed refund was never shown as pending");
     // The worker publishes the gauge at the start of each pass: wait for the next one.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while value(&scrape(&app).await, &pending) != 0.0 {
-        assert!(std::time::Instant::now() < deadline, "the pending gauge never fell back to 0");
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("the pending-refunds gauge to fall back to 0", || async {
+        let pending = value(&scrape(&app).await, &pending);
+        if pending == 0.0 { Ok(()) } else { Err(pending) }
+    })
+    .await;
     let after = scrape(&app).await;
     let failed = format!("qskip_refund_attempts_failed_total{{venue=\"{v}\"}}");
     assert!(value(&after, &failed) >= 1.0, "failed refund attempts not counted");

@@ -3,14 +3,14 @@
 //! refusal, and a window overcommitted by a capacity cut, highlighted (and the new
 //! capacity of windows nobody touched).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::Locator;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::browser::{Driver, Size, bounded};
-use crate::helpers::{AppOptions, VENUE, created, spawn_app_with};
+use crate::helpers::{AppOptions, VENUE, created, eventually_within, spawn_app_with};
 
 const TOKEN: &str = "dashboard-test-token-0123456789";
 
@@ -42,17 +42,11 @@ async fn the_dashboard_shows_a_new_hold_within_one_second_and_sold_out_and_overc
         browser.until_text(&format!("{row} .available"), |t| t == "2").await;
 
         let hold = created(app.reserve_in(VENUE, start, 1).await).await;
-        let placed = Instant::now();
         let item = format!("#holds li[data-reservation='{}']", hold.id);
-        let mut seen = None;
-        while placed.elapsed() <= WITHIN {
-            if browser.find(Locator::Css(&item)).await.is_ok() {
-                seen = Some(placed.elapsed());
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(seen.is_some(), "the new hold was not on the dashboard within {WITHIN:?}");
+        eventually_within("the new hold on the dashboard", WITHIN, || async {
+            browser.find(Locator::Css(&item)).await.map(drop).map_err(|e| e.to_string())
+        })
+        .await;
         assert_eq!(browser.text_of(&format!("{row} .held")).await.as_deref(), Some("1"));
 
         created(app.reserve_in(VENUE, start, 1).await).await;

@@ -109,13 +109,17 @@ async fn two_customers_race_for_the_last_slot_and_exactly_one_gets_it() {
 #[actix_web::test]
 async fn the_status_page_follows_a_hold_to_expired_without_a_reload() {
     bounded(async {
-        let app = spawn_app_with(AppOptions::capacity(2).hold_ttl_secs(2).system_clock()).await;
+        // The app's own clock: the hold stays live however slowly the browser starts.
+        let app = spawn_app_with(AppOptions::capacity(2).hold_ttl_secs(600).actor_idle_secs(1)).await;
         let driver = Driver::start();
         let browser = driver.browser(Size::Phone).await;
         let hold = crate::helpers::created(app.reserve_in(VENUE, app.window(1), 1).await).await;
         browser.goto(&app.url(&format!("/reservations/{}", hold.id))).await.expect("the status page loads");
         browser.until_text("#status", |t| t.starts_with("Held")).await;
         assert!(browser.find(fantoccini::Locator::Css("#actions:not([hidden]) #pay")).await.is_ok(), "Pay is offered");
+        // The hold's time runs out; the window's next idle check logs the expiry (no
+        // request touches it) and the live stream tells the page.
+        app.advance(chrono::Duration::seconds(601));
         browser.until_text("#status", |t| t == "Expired").await;
         assert!(browser.find(fantoccini::Locator::Css("#actions[hidden]")).await.is_ok(), "nothing to pay any more");
         assert_eq!(app.reservation(&hold.id).await.status, "expired");

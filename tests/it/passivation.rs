@@ -1,11 +1,12 @@
 //! Passivation: the actor of a finished window stops when idle, the live-actor count
 //! falls, and a later message revives it from its own events with the same state.
-
-use std::time::{Duration as StdDuration, Instant};
+//!
+//! Actors check for idleness on a wall-clock interval (1 s here); the tests wait for
+//! the checks to happen (the registry counts them), never for a fixed time.
 
 use chrono::Duration;
 
-use crate::helpers::{AppOptions, VENUE, created, spawn_app_with};
+use crate::helpers::{AppOptions, TestApp, VENUE, created, eventually, spawn_app_with};
 
 #[actix_web::test]
 async fn a_finished_idle_window_stops_and_a_late_query_revives_it() {
@@ -32,12 +33,12 @@ async fn a_finished_idle_window_stops_and_a_late_query_revives_it() {
     assert_eq!((counts.confirmed, counts.held), (1, 0));
 }
 
-async fn wait_for_live_count(app: &crate::helpers::TestApp, count: usize) {
-    let deadline = Instant::now() + StdDuration::from_secs(10);
-    while app.services.windows.live_count() != count {
-        assert!(Instant::now() < deadline, "live actors never reached {count}");
-        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-    }
+async fn wait_for_live_count(app: &TestApp, count: usize) {
+    eventually(&format!("{count} live window actors"), || async {
+        let live = app.services.windows.live_count();
+        if live == count { Ok(()) } else { Err(live) }
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -47,7 +48,15 @@ async fn a_window_with_a_live_hold_is_not_passivated() {
     let held = created(app.reserve_in(VENUE, current, 1).await).await;
     // The window ends but the 30-minute hold is still live: the actor must stay.
     app.advance(Duration::minutes(20));
-    actix_web::rt::time::sleep(StdDuration::from_millis(2_500)).await;
+    // Two checks after the clock moved: the first may have read the old time, and an
+    // actor counts as idle one interval after its last message, which the second
+    // check (two intervals after the actor started) is past.
+    let checks = app.services.windows.passivation_checks();
+    eventually("two passivation checks", || async {
+        let now = app.services.windows.passivation_checks();
+        if now >= checks + 2 { Ok(()) } else { Err(now) }
+    })
+    .await;
     assert_eq!(app.services.windows.live_count(), 1);
     assert_eq!(app.reservation(&held.id).await.status, "held");
 }

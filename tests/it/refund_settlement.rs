@@ -4,8 +4,6 @@
 //! good waits for an operator (`failed`, listed in the admin API) and is paid back once
 //! the operator retries it. Nothing owed is dropped.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
@@ -13,7 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{AppOptions, TestApp, VenueSpec, created, eventually, spawn_app_with};
 use crate::metrics::{scrape, value};
-use crate::stripe_fake::{event, post_signed, stripe_toml};
+use crate::stripe_fake::{event, post_signed, stripe_config};
 
 const TOKEN: &str = "test-admin-token-0123456789abcdef";
 /// The venue's price: each reservation below holds one skip, so it is also the debt.
@@ -49,8 +47,8 @@ async fn mount_creation(server: &MockServer, intent: &str, amount: i64, key: &st
 }
 
 async fn app_for(server: &MockServer, venue_id: &str) -> TestApp {
-    let venue = VenueSpec::new(venue_id, 40).extra_toml(&stripe_toml(server));
-    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }.admin_token(TOKEN)).await
+    let options = AppOptions::with_venues(vec![VenueSpec::new(venue_id, 40)]).payments(stripe_config(&server.uri()));
+    spawn_app_with(options.admin_token(TOKEN)).await
 }
 
 /// A confirmed reservation paid a second time with `intent`: that payment is owed back.
@@ -66,12 +64,12 @@ async fn owe_refund(app: &TestApp, venue: &str, intent: &str) -> String {
 
 /// The reservation's one refund once it is no longer `owed` (or None at the deadline).
 async fn settled_refund(app: &TestApp, id: &str) -> Value {
-    let refund = eventually(Duration::from_secs(30), || async {
-        let body: Value = app.get_reservation(id).await.json().await.ok()?;
+    eventually(&format!("the refund of {id} to leave `owed`"), || async {
+        let body: Value = app.get_reservation(id).await.json().await.map_err(|e| e.to_string())?;
         let refund = body["refunds"][0].clone();
-        (refund["state"] != "owed").then_some(refund)
-    });
-    refund.await.unwrap_or_else(|| panic!("the refund of {id} never left `owed`"))
+        if refund["state"] != "owed" { Ok(refund) } else { Err(body.to_string()) }
+    })
+    .await
 }
 
 #[actix_web::test]
@@ -165,19 +163,21 @@ async fn a_refund_stripe_refuses_for_good_waits_for_an_operator_who_retries_it()
     assert!(ours["error"].as_str().is_some_and(|e| e.contains("disputed")), "{ours}");
     assert_eq!(ours["amount_minor"], PRICE);
     let gauge = format!("qskip_refunds_failed{{venue=\"{venue}\"}}");
-    let shown =
-        eventually(Duration::from_secs(10), || async { (value(&scrape(&app).await, &gauge) == 1.0).then_some(()) });
-    assert!(shown.await.is_some(), "the failed-refunds gauge shows it");
+    eventually("the failed-refunds gauge to show it", || async {
+        let shown = value(&scrape(&app).await, &gauge);
+        if shown == 1.0 { Ok(()) } else { Err(shown) }
+    })
+    .await;
 
     // The operator retries: Stripe accepts this time, and the debt is paid back.
     mount_creation(&server, "pi_refused", PRICE, &format!("refund:{id}:pi_refused"), "re_later", 1).await;
     let path = format!("/v1/admin/reservations/{id}/refunds/retry");
     assert_eq!(admin(&app, reqwest::Method::POST, &path).await.status(), StatusCode::OK);
-    let paid = eventually(Duration::from_secs(30), || async {
-        let body: Value = app.get_reservation(&id).await.json().await.ok()?;
-        (body["refunds"][0]["state"] == "refunded").then_some(body)
-    });
-    let paid = paid.await.expect("the retried refund is paid back");
+    let paid = eventually("the retried refund to be paid back", || async {
+        let body: Value = app.get_reservation(&id).await.json().await.map_err(|e| e.to_string())?;
+        if body["refunds"][0]["state"] == "refunded" { Ok(body) } else { Err(body.to_string()) }
+    })
+    .await;
     assert_eq!(paid["refunds"][0]["refund_id"], "re_later");
     let again = admin(&app, reqwest::Method::POST, &path).await;
     crate::helpers::assert_error(again, StatusCode::CONFLICT, "no_failed_refund").await;

@@ -9,6 +9,8 @@ use qskip::domain::{
 };
 use qskip::store::{EventLog, Journal, JournalOptions, Record};
 
+use crate::helpers::{PATIENCE, eventually_blocking};
+
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("test timestamps are valid")
 }
@@ -42,19 +44,17 @@ fn replay(dir: &std::path::Path, json: bool) -> (i32, String) {
     }
     // sled lets go of its file lock only once its background flusher has wound down
     // after `write_log` closed the log: on a loaded machine the first try may find the
-    // dir still held by this test process. Bounded retry; any other outcome is final.
-    for _ in 0..LOCK_RETRIES {
+    // dir still held by this test process. Retried until a deadline; any other outcome
+    // is final.
+    eventually_blocking("this process's sled to release the data dir", PATIENCE, || {
         let out = cmd.output().expect("run qskip replay");
-        if !String::from_utf8_lossy(&out.stderr).contains("is in use by another qskip process") {
-            return (out.status.code().expect("exited"), String::from_utf8_lossy(&out.stdout).into_owned());
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if stderr.contains("is in use by another qskip process") {
+            return Err(stderr);
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the data dir stayed locked after {LOCK_RETRIES} tries");
+        Ok((out.status.code().expect("exited"), String::from_utf8_lossy(&out.stdout).into_owned()))
+    })
 }
-
-/// Tries of `qskip replay` while the test process's own sled may still hold the lock.
-const LOCK_RETRIES: u32 = 50;
 
 #[test]
 fn clean_history_passes_with_the_right_figures() {

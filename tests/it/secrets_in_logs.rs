@@ -2,16 +2,14 @@
 //! webhook, a second payment refunded, a forged webhook) and its whole stderr is
 //! searched for the API key, the webhook secrets and the admin token.
 
-use std::time::{Duration as StdDuration, Instant};
-
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{BinaryHome, VENUE, VenueSpec, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, SECRET_KEY, event, mount_refunds, post_signed};
+use crate::helpers::{BinaryHome, TestConfig, VENUE, VenueSpec, created, eventually};
+use crate::stripe_fake::{OLD_SECRET, SECRET, SECRET_KEY, event, mount_refunds, post_signed, stripe_checkout_config};
 
 const ADMIN_TOKEN: &str = "admin_token_never_logged_4242";
 
@@ -28,15 +26,10 @@ fn a_full_stripe_flow_logs_no_secret() {
             .mount(&server)
             .await;
         mount_refunds(&server, "pi_second", "re_second", 1).await;
-        let stripe = format!(
-            "\n[payments]\nprovider = \"stripe\"\n[payments.stripe]\napi_base = {:?}\n\
-             secret_key = {SECRET_KEY:?}\nwebhook_secrets = [{OLD_SECRET:?}, {SECRET:?}]\n",
-            server.uri()
-        );
-        let home = BinaryHome::new(vec![VenueSpec::new(VENUE, 8)]);
-        // `admin_token` is a top-level key, so it goes before every table.
-        let generated = std::fs::read_to_string(&home.config).unwrap();
-        std::fs::write(&home.config, format!("admin_token = {ADMIN_TOKEN:?}\n{generated}{stripe}")).unwrap();
+        let mut config = TestConfig::new(vec![VenueSpec::new(VENUE, 8)]);
+        config.admin_token = Some(ADMIN_TOKEN.into());
+        config.payments = Some(stripe_checkout_config(&server.uri()));
+        let home = BinaryHome::with_config(config);
         let binary = home.start();
         let api = binary.api.clone();
 
@@ -63,15 +56,11 @@ fn a_full_stripe_flow_logs_no_secret() {
         assert_eq!(paid.status(), StatusCode::CONFLICT, "a paid reservation cannot be released");
         let wrong = api.client.post(&release).bearer_auth(format!("{ADMIN_TOKEN}-x")).send().await.expect("answered");
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-        let deadline = Instant::now() + StdDuration::from_secs(15);
-        loop {
+        eventually("the second payment to be refunded", || async {
             let body: serde_json::Value = api.get_reservation(&r.id).await.json().await.unwrap();
-            if body["refunds"][0]["refund_id"] == "re_second" {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the second payment was not refunded: {body}");
-            tokio::time::sleep(StdDuration::from_millis(100)).await;
-        }
+            (body["refunds"][0]["refund_id"] == "re_second").then_some(()).ok_or(body)
+        })
+        .await;
 
         let logs = binary.stderr();
         assert!(logs.contains("stripe webhook"), "the flow was logged: {logs}");

@@ -6,21 +6,19 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration as StdDuration;
 
 use qskip::store::snapshot::SnapshotDir;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    BinaryHome, VENUE, VenueSpec, config_toml, created, dev_result, eventually, wall_window, window_len,
+    BinaryHome, TestConfig, VENUE, VenueSpec, created, dev_result, eventually, wall_window, window_len,
 };
 
 /// A home whose service snapshots every `every` records.
 fn home_snapshotting_every(every: u64) -> BinaryHome {
-    let home = BinaryHome::new(vec![VenueSpec::new(VENUE, 40)]);
-    let text = format!("snapshot_every_events = {every}\n{}", config_toml(&home.data_dir, &home.venues));
-    std::fs::write(&home.config, text).expect("config written");
-    home
+    let mut config = TestConfig::new(vec![VenueSpec::new(VENUE, 40)]);
+    config.snapshot_every_events = Some(every);
+    BinaryHome::with_config(config)
 }
 
 /// `qskip replay --json` on `data_dir`: exit code, stdout, stderr.
@@ -69,11 +67,11 @@ async fn start_up_from_a_snapshot_keeps_every_acknowledged_reservation() {
         };
         expected.insert(r.id, status);
     }
-    let written = eventually(StdDuration::from_secs(15), || async {
-        Some(snapshot_seqs(&home.data_dir)).filter(|s| !s.is_empty())
+    eventually("the service to write a snapshot (one every 10 records)", || async {
+        let seqs = snapshot_seqs(&home.data_dir);
+        if seqs.is_empty() { Err(seqs) } else { Ok(seqs) }
     })
     .await;
-    assert!(written.is_some(), "the service writes a snapshot every 10 records");
     // A tail after the snapshot, acknowledged, then SIGKILL: no shutdown snapshot.
     for n in 0..3 {
         let r = created(binary.reserve_in(VENUE, first + window_len() * n, 2).await).await;

@@ -1,11 +1,12 @@
 //! A fake Stripe for the payment tests: the config that points qskip at a wiremock
-//! server, signed `checkout.session.*` events as Stripe sends them, and refund mocks.
+//! server, signed `checkout.session.*` events as Stripe sends them, refund mocks, and
+//! single passes of the payment workers.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{Api, AppOptions, TestApp, VENUE, VenueSpec, spawn_app_with};
+use crate::helpers::{Api, AppOptions, PaymentsConfig, StripeConfig, TestApp, spawn_app_with};
 
 /// Delivers `body` to the webhook of the service behind `api`, signed with [`SECRET`]
 /// at Unix time `t`.
@@ -22,19 +23,26 @@ pub const OLD_SECRET: &str = "whsec_test_previous_9876543210";
 /// The API key qskip sends as `Authorization: Bearer`.
 pub const SECRET_KEY: &str = "sk_test_fake";
 
-/// `[payments.stripe]` pointing at the fake, appended after the venue table. The
-/// provider stays `dev`, so reserving does not call Stripe; the workers do.
-pub fn stripe_toml(server: &MockServer) -> String {
-    format!(
-        "\n[payments.stripe]\napi_base = {:?}\nsecret_key = {SECRET_KEY:?}\nwebhook_secrets = [{OLD_SECRET:?}, {SECRET:?}]\n",
-        server.uri()
-    )
+/// `[payments.stripe]` pointing at the fake at `api_base`, with both webhook secrets.
+/// The provider stays `dev`, so reserving does not call Stripe; the workers do.
+pub fn stripe_config(api_base: &str) -> PaymentsConfig {
+    let stripe = StripeConfig {
+        api_base: api_base.into(),
+        secret_key: SECRET_KEY.into(),
+        webhook_secrets: vec![OLD_SECRET.into(), SECRET.into()],
+    };
+    PaymentsConfig { provider: None, stripe }
+}
+
+/// [`stripe_config`] with Stripe as the payment provider: reserving creates a
+/// Checkout Session at the fake.
+pub fn stripe_checkout_config(api_base: &str) -> PaymentsConfig {
+    PaymentsConfig { provider: Some("stripe".into()), ..stripe_config(api_base) }
 }
 
 /// An in-process qskip with one venue of `capacity` per window, wired to the fake.
 pub async fn stripe_app(server: &MockServer, capacity: u32) -> TestApp {
-    let venue = VenueSpec::new(VENUE, capacity * 4).extra_toml(&stripe_toml(server));
-    spawn_app_with(AppOptions { venues: vec![venue], ..AppOptions::default() }).await
+    spawn_app_with(AppOptions::capacity(capacity).payments(stripe_config(&server.uri()))).await
 }
 
 /// A `checkout.session.*` event as Stripe sends it: 2-space pretty JSON, extra fields.
@@ -85,4 +93,25 @@ pub async fn mount_refunds(server: &MockServer, intent: &str, refund_id: &str, c
         .expect(creations)
         .mount(server)
         .await;
+}
+
+/// A client like the app's own, talking to the fake at `api_base`.
+fn client(api_base: &str) -> qskip::stripe::StripeClient {
+    let mut config = qskip::stripe::ClientConfig::new(secrecy::SecretString::from(SECRET_KEY));
+    config.api_base = api_base.to_owned();
+    qskip::stripe::StripeClient::new(config).expect("a local fake is a valid api_base")
+}
+
+/// One pass of a refund worker over `app`'s log against the fake; returns how many
+/// refunds it recorded. The app's own worker runs on a timer; a test that must see
+/// "a pass after X asks Stripe nothing" runs one itself instead of sleeping through
+/// the interval.
+pub async fn refund_pass(app: &TestApp, server: &MockServer) -> usize {
+    qskip::payments::RefundWorker::new(app.services.clone(), client(&server.uri())).pass().await
+}
+
+/// One pass of a session-expiry worker over `app`'s log against the fake at
+/// `api_base`; returns how many checkout pages it closed (see [`refund_pass`]).
+pub async fn session_expiry_pass(app: &TestApp, api_base: &str) -> usize {
+    qskip::payments::SessionExpiryWorker::new(app.services.clone(), client(api_base)).pass().await
 }

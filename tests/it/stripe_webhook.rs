@@ -2,16 +2,16 @@
 //! fake of Stripe's API (wiremock): payments confirm once, late payments without room
 //! become refunds that are issued exactly once, bad signatures change nothing.
 
-use std::time::{Duration as StdDuration, Instant};
-
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{BinaryHome, ReservationJson, TestApp, VENUE, VenueSpec, assert_error, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_refunds, post_signed, stripe_app, stripe_toml};
+use crate::helpers::{BinaryHome, TestApp, TestConfig, VENUE, VenueSpec, assert_error, created, eventually};
+use crate::stripe_fake::{
+    OLD_SECRET, SECRET, event, mount_refunds, post_signed, refund_pass, stripe_app, stripe_config,
+};
 
 async fn deliver_signed(app: &TestApp, body: &str, t: i64, secret: &str) -> reqwest::Response {
     let signature = qskip::stripe::signature::sign(body.as_bytes(), secret, t);
@@ -30,18 +30,6 @@ async fn deliver(app: &TestApp, body: &str) -> Value {
     let response = deliver_signed(app, body, app.now().timestamp(), SECRET).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.expect("webhook answers JSON")
-}
-
-async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> ReservationJson {
-    let deadline = Instant::now() + StdDuration::from_secs(15);
-    loop {
-        let reservation = app.reservation(id).await;
-        if reservation.status == status {
-            return reservation;
-        }
-        assert!(Instant::now() < deadline, "{id} stayed {} instead of {status}", reservation.status);
-        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-    }
 }
 
 async fn raw(app: &TestApp, id: &str) -> Value {
@@ -109,14 +97,14 @@ async fn a_late_payment_without_room_is_refunded_exactly_once() {
     let winner = created(app.reserve_in(VENUE, start, 1).await).await;
     let paid = event("evt_late", "checkout.session.completed", &late.id, "pi_late", "paid", 500);
     assert_eq!(deliver(&app, &paid).await["outcome"], "refund_owed");
-    let refunded = wait_for_status(&app, &late.id, "refunded").await;
+    let refunded = app.wait_for_status(&late.id, "refunded").await;
     assert_eq!(refunded.status, "refunded");
     let body = raw(&app, &late.id).await;
     assert_eq!(body["refunds"][0]["refund_id"], "re_late");
     assert_eq!(body["refunds"][0]["reason"], "sold_out");
     // Redelivery after the refund: nothing new, and Stripe saw one refund request.
     assert_eq!(deliver(&app, &paid).await["outcome"], "refunded");
-    actix_web::rt::time::sleep(StdDuration::from_millis(1_500)).await;
+    assert_eq!(refund_pass(&app, &server).await, 0, "a worker pass after the refund asks nothing");
     assert_eq!(app.reservation(&winner.id).await.status, "held");
     let counts = app.window_counts(VENUE, start).await;
     assert_eq!((counts.held, counts.confirmed), (1, 0));
@@ -156,11 +144,12 @@ async fn wrong_amounts_and_second_payments_are_refunded_and_confirmations_stay()
     assert_eq!(deliver(&app, &paid).await["outcome"], "confirmed");
     let second = event("evt_second", "checkout.session.completed", &r.id, "pi_second", "paid", 500);
     assert_eq!(deliver(&app, &second).await["outcome"], "confirmed");
-    let deadline = Instant::now() + StdDuration::from_secs(15);
-    while raw(&app, &r.id).await["refunds"].as_array().unwrap().iter().any(|f| f["refund_id"].is_null()) {
-        assert!(Instant::now() < deadline, "refunds were not issued");
-        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-    }
+    eventually("both refunds to be issued", || async {
+        let refunds = raw(&app, &r.id).await["refunds"].clone();
+        let issued = refunds.as_array().expect("a list of refunds").iter().all(|f| !f["refund_id"].is_null());
+        if issued { Ok(()) } else { Err(refunds) }
+    })
+    .await;
     let body = raw(&app, &r.id).await;
     assert_eq!(body["status"], "confirmed");
     let reasons: Vec<_> = body["refunds"].as_array().unwrap().iter().map(|f| f["reason"].clone()).collect();
@@ -203,14 +192,19 @@ fn owed_refunds_are_issued_after_a_kill_9() {
             .respond_with(ResponseTemplate::new(500))
             .mount(&server)
             .await;
-        let venue = VenueSpec::new(VENUE, 4).hold_ttl_secs(1).extra_toml(&stripe_toml(&server));
-        let home = BinaryHome::new(vec![venue]);
+        let mut config = TestConfig::new(vec![VenueSpec::new(VENUE, 4).hold_ttl_secs(1)]);
+        config.payments = Some(stripe_config(&server.uri()));
+        let home = BinaryHome::with_config(config);
         let mut binary = home.start();
         let api = binary.api.clone();
         let start = qskip::domain::window_start_of(chrono::Utc::now()) + Duration::minutes(15);
         let late = created(api.reserve_in(VENUE, start, 1).await).await;
-        tokio::time::sleep(StdDuration::from_millis(1_500)).await;
-        created(api.reserve_in(VENUE, start, 1).await).await;
+        // The only slot is sold again once the 1 s hold has expired.
+        eventually("the late payer's hold to expire and its slot to sell again", || async {
+            let response = api.reserve_in(VENUE, start, 1).await;
+            if response.status() == StatusCode::CREATED { Ok(()) } else { Err(response.status()) }
+        })
+        .await;
         let body = event("evt_k", "checkout.session.completed", &late.id, "pi_k", "paid", 500);
         assert_eq!(post_signed(&api, &body, chrono::Utc::now().timestamp()).await.status(), StatusCode::OK);
         assert_eq!(api.reservation(&late.id).await.status, "refund_owed");
@@ -219,10 +213,6 @@ fn owed_refunds_are_issued_after_a_kill_9() {
         server.reset().await;
         mount_refunds(&server, "pi_k", "re_k", 1).await;
         let binary = home.start();
-        let deadline = Instant::now() + StdDuration::from_secs(15);
-        while binary.api.reservation(&late.id).await.status != "refunded" {
-            assert!(Instant::now() < deadline, "the owed refund was not resumed after restart");
-            tokio::time::sleep(StdDuration::from_millis(100)).await;
-        }
+        binary.wait_for_status(&late.id, "refunded").await;
     });
 }

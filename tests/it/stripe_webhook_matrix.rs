@@ -5,8 +5,6 @@
 //!
 //! "No state change" is checked on the log itself: its last seq does not move.
 
-use std::time::{Duration as StdDuration, Instant};
-
 use chrono::Duration;
 use qskip::domain::{RefundReason, ReservationId, WindowEvent};
 use qskip::store::Record;
@@ -16,7 +14,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{ReservationJson, TestApp, VENUE, all, created};
-use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_empty_refund_list, refund_object, stripe_app};
+use crate::stripe_fake::{OLD_SECRET, SECRET, event, mount_empty_refund_list, refund_object, refund_pass, stripe_app};
 
 fn paid(event_id: &str, reservation: &str, intent: &str) -> String {
     event(event_id, "checkout.session.completed", reservation, intent, "paid", 500)
@@ -103,18 +101,6 @@ fn is_refund_issued(e: &WindowEvent) -> bool {
 
 async fn raw(app: &TestApp, id: &str) -> Value {
     app.get_reservation(id).await.json().await.expect("reservation JSON")
-}
-
-async fn wait_for_status(app: &TestApp, id: &str, status: &str, within: StdDuration) -> ReservationJson {
-    let deadline = Instant::now() + within;
-    loop {
-        let reservation = app.reservation(id).await;
-        if reservation.status == status {
-            return reservation;
-        }
-        assert!(Instant::now() < deadline, "{id} stayed {} instead of {status} for {within:?}", reservation.status);
-        actix_web::rt::time::sleep(StdDuration::from_millis(100)).await;
-    }
 }
 
 /// Every request the fake received for this method on `/v1/refunds`.
@@ -432,8 +418,11 @@ async fn expired_before_completed_with_room_confirms_late_and_refunds_nothing() 
     assert_eq!(count(&events, is_refund_owed), 0, "{events:?}");
     let counts = app.window_counts(VENUE, start).await;
     assert_eq!((counts.confirmed, counts.held), (1, 0));
-    // Two refund-worker scans: still nothing owed, so Stripe hears nothing.
-    actix_web::rt::time::sleep(StdDuration::from_millis(2_500)).await;
+    // Two refund-worker passes: still nothing owed, so Stripe hears nothing.
+    assert!(app.services.log().owed_refunds().expect("the log is readable").is_empty());
+    for _ in 0..2 {
+        assert_eq!(refund_pass(&app, &server).await, 0);
+    }
     assert!(refund_calls(&server, "POST").await.is_empty());
     assert!(refund_calls(&server, "GET").await.is_empty());
 }
@@ -454,9 +443,9 @@ async fn completed_after_the_hold_expired_and_the_slot_was_resold_is_refunded_on
     // Stripe may deliver the same event more than once, even at the same time.
     let answers = all((0..3).map(|_| deliver(&app, &body))).await;
     assert!(answers.iter().all(|a| a["outcome"] == "refund_owed" || a["outcome"] == "refunded"), "{answers:?}");
-    wait_for_status(&app, &late.id, "refunded", StdDuration::from_secs(10)).await;
+    app.wait_for_status(&late.id, "refunded").await;
     // A worker pass after the refund must not ask again.
-    actix_web::rt::time::sleep(StdDuration::from_millis(1_300)).await;
+    assert_eq!(refund_pass(&app, &server).await, 0);
 
     let answer = raw(&app, &late.id).await;
     assert_eq!(answer["status"], "refunded");
@@ -559,9 +548,10 @@ async fn refund_survives_5xx(failures: u64, intent: &str) -> (usize, usize) {
     let app = stripe_app(&server, 1).await;
     let (late, _winner, _) = sold_out_late_payer(&app).await;
     assert_eq!(deliver(&app, &paid(&format!("evt_{intent}"), &late.id, intent)).await["outcome"], "refund_owed");
-    wait_for_status(&app, &late.id, "refunded", StdDuration::from_secs(20)).await;
+    app.wait_for_status(&late.id, "refunded").await;
     let settled = refund_calls(&server, "POST").await.len();
-    actix_web::rt::time::sleep(StdDuration::from_millis(1_300)).await;
+    // A worker pass after the refund must not ask again.
+    assert_eq!(refund_pass(&app, &server).await, 0);
 
     let events = events_of(&app, &late.id);
     let issued: Vec<_> = events
