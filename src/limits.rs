@@ -58,6 +58,14 @@ pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
 /// Largest accepted Stripe webhook body, in bytes (events embed whole objects).
 pub const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
 
+/// Longest id a webhook event may carry where qskip keeps it (event, session and payment
+/// intent ids, the reservation reference), in bytes. Stripe's are under 100; a longer one
+/// is refused at the edge (`400 invalid_event`) before it can reach an event record.
+pub const STRIPE_ID_LEN_MAX: usize = 255;
+
+/// Longest currency code a webhook event may carry, in bytes (ISO 4217 codes have 3).
+pub const CURRENCY_LEN_MAX: usize = 3;
+
 /// How often the refund worker looks for refunds still owed, in milliseconds.
 pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
 

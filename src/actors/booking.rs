@@ -16,7 +16,7 @@ use super::{Registry, Shared, Venues, WindowActor};
 use crate::domain::{
     Command, Rejection, ReservationId, ReservationView, ReserveRequest, Venue, VenueId, WindowKey, resolve_window_start,
 };
-use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX};
+use crate::limits::{ACTOR_REPLY_TIMEOUT_MS, IDEMPOTENCY_KEY_LEN_MAX, RECORD_BYTES_MAX};
 use crate::store::{IdempotentOutcome, StoreError};
 use crate::telemetry;
 
@@ -46,13 +46,18 @@ pub enum BookingError {
     TooManyActiveHolds { max: u32 },
     #[error("at most {max} venues")]
     TooManyVenues { max: usize },
+    #[error("the request would make a record of {bytes} bytes, over the limit of {max}")]
+    RecordTooLarge { bytes: usize, max: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl From<crate::store::JournalError> for BookingError {
     fn from(error: crate::store::JournalError) -> Self {
-        Self::Unavailable(error.to_string())
+        match error {
+            crate::store::JournalError::RecordTooLarge(e) => Self::RecordTooLarge { bytes: e.bytes, max: RECORD_BYTES_MAX },
+            other => Self::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -63,6 +68,7 @@ impl From<WindowError> for BookingError {
             WindowError::Rejected(rejection) => Self::Rejected(rejection),
             WindowError::Unavailable(reason) => Self::Unavailable(reason),
             WindowError::Corrupt { window, seq, reason } => Self::WindowCorrupt { window, seq, reason },
+            WindowError::RecordTooLarge(bytes) => Self::RecordTooLarge { bytes, max: RECORD_BYTES_MAX },
         }
     }
 }

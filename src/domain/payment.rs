@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::{Rejection, Reservation, ReservationId, ReservationStatus, Window, WindowEvent};
 
 /// A payment as the provider reports it. `intent` identifies it (Stripe's payment
-/// intent); amount and currency are checked against the price when present.
+/// intent); amount and currency are checked against the price (`None`: not reported,
+/// which no price matches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub intent: String,
@@ -95,10 +96,13 @@ impl Reservation {
     }
 }
 
+/// True when the payment reports exactly the price. An amount or currency the provider
+/// did not report (or reported unreadably) cannot be checked, so it is a mismatch: the
+/// money is owed back rather than a reservation confirmed for an unknown sum.
 fn matches_price(payment: &Payment, price: &Price, quantity: u32) -> bool {
     let expected = price.unit_minor.saturating_mul(u64::from(quantity));
-    payment.amount_minor.is_none_or(|amount| amount == expected)
-        && payment.currency.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(&price.currency))
+    payment.amount_minor.is_some_and(|amount| amount == expected)
+        && payment.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&price.currency))
 }
 
 impl Window {

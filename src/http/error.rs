@@ -114,6 +114,10 @@ impl From<BookingError> for ApiError {
                 error
             }
             BookingError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
+            BookingError::RecordTooLarge { .. } => {
+                tracing::warn!(%message, "refusing a request whose record is too large");
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "record_too_large", message)
+            }
             BookingError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
             BookingError::Store(error) => {
                 tracing::error!(%error, "storage error");

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
+use super::client_time;
 use super::dto::WindowJson;
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
@@ -151,8 +152,9 @@ async fn stream(
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let venue = state.booking.venue(&venue)?;
-    let from = query.from.unwrap_or_else(|| state.booking.now());
-    let to = query.to.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
+    let now = state.booking.now();
+    let from = client_time::checked_opt(query.from, now)?.unwrap_or(now);
+    let to = client_time::checked_opt(query.to, now)?.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
     let last_event_id = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok());
     state.booking.check_live_range(from, to)?;
     let hub = state.booking.live().clone();

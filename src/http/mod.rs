@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod client_time;
 pub mod dev_checkout;
 pub mod dto;
 pub mod error;

@@ -10,7 +10,7 @@ use super::codec::{self, DecodeError};
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
 use crate::domain::{ReservationId, Venue, VenueId, WindowEvent, WindowKey};
-use crate::limits::SLED_CACHE_BYTES;
+use crate::limits::{RECORD_BYTES_MAX, SLED_CACHE_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,6 +26,8 @@ pub enum StoreError {
     Corrupt { seq: u64, source: DecodeError },
     #[error("index points at seq {seq}, which is missing or not the expected kind of record")]
     DanglingIndex { seq: u64 },
+    #[error(transparent)]
+    RecordTooLarge(#[from] codec::RecordTooLarge),
 }
 
 /// A refund the log says is owed and not yet issued.
@@ -78,7 +80,13 @@ impl EventLog {
         let mut batch = sled::Batch::default();
         for (offset, (recorded_at, record)) in records.iter().enumerate() {
             let seq = first_seq + offset as u64;
-            batch.insert(&keys::log(seq)[..], codec::encode(*recorded_at, record));
+            let bytes = codec::encode(*recorded_at, record);
+            // The journal refuses oversized records before they get here; a direct
+            // writer gets an error, never a record that readers would refuse.
+            if bytes.len() > RECORD_BYTES_MAX {
+                return Err(codec::RecordTooLarge { bytes: bytes.len() }.into());
+            }
+            batch.insert(&keys::log(seq)[..], bytes);
             for op in keys::index_entries(seq, record) {
                 match op {
                     keys::IndexOp::Insert(key, value) => batch.insert(key, value),

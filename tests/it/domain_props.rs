@@ -240,9 +240,9 @@ impl Model {
                     return Ok(events);
                 }
                 let due = price.unit_minor * u64::from(r.quantity);
-                let wrong_amount = payment.amount_minor.is_some_and(|paid| paid != due);
+                let wrong_amount = payment.amount_minor.is_none_or(|paid| paid != due);
                 let wrong_currency =
-                    payment.currency.as_ref().is_some_and(|c| !c.eq_ignore_ascii_case(&price.currency));
+                    payment.currency.as_ref().is_none_or(|c| !c.eq_ignore_ascii_case(&price.currency));
                 let owed = |reason| WindowEvent::RefundOwed {
                     reservation_id: *reservation_id,
                     payment_intent: payment.intent.clone(),
@@ -1435,15 +1435,22 @@ fn a_wrong_currency_is_owed_back_as_amount_mismatch() {
 }
 
 #[test]
-fn currency_case_and_absent_amount_or_currency_are_no_mismatch() {
+fn currency_case_is_no_mismatch() {
     let (w, placed) = window_with(4, &[(1, 2)]);
     let now = placed + Duration::minutes(1);
-    for (amount, currency) in
-        [(Some(1000), Some("EUR")), (Some(1000), Some("Eur")), (None, Some("eur")), (Some(1000), None), (None, None)]
-    {
+    for currency in ["EUR", "Eur", "eur"] {
+        assert_eq!(w.decide(&pay(1, "pi_1", Some(1000), Some(currency)), now), Ok(vec![paid(1, "pi_1", false, now)]));
+    }
+}
+
+#[test]
+fn an_absent_amount_or_currency_is_owed_back_as_amount_mismatch() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    for (amount, currency) in [(None, Some("eur")), (Some(1000), None), (None, None)] {
         assert_eq!(
             w.decide(&pay(1, "pi_1", amount, currency), now),
-            Ok(vec![paid(1, "pi_1", false, now)]),
+            Ok(vec![owed(1, "pi_1", amount, currency, RefundReason::AmountMismatch, now)]),
             "{amount:?} {currency:?}"
         );
     }
