@@ -2,8 +2,7 @@
 //! `Idempotency-Key` contract, and talks to window actors with a timeout. It holds no
 //! window state: every decision is the window actor's.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use actix::{Addr, MailboxError};
@@ -11,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::client_holds::{Client, ClientHolds};
+use super::in_flight::{InFlight, KeysInFlight};
 use super::messages::{Execute, GetReservation, IdempotencyTag, WindowError};
 use super::{Registry, Shared, Venues, WindowActor};
 use crate::domain::{
@@ -96,25 +96,9 @@ pub struct Booking {
     pub(super) venues: Venues,
     sales_horizon_days: u32,
     /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
-    keys_in_flight: Arc<Mutex<HashSet<String>>>,
+    keys_in_flight: KeysInFlight,
     /// The per-client cap on unpaid held slots; `None` when limits are off.
     pub(super) client_holds: Option<ClientHolds>,
-}
-
-/// An idempotency key claimed by one request; released on drop.
-struct InFlight(Arc<Mutex<HashSet<String>>>, String);
-
-impl InFlight {
-    fn claim(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Self, BookingError> {
-        let fresh = keys.lock().expect("in-flight lock is never poisoned: no panics under it").insert(key.to_owned());
-        fresh.then(|| Self(keys.clone(), key.to_owned())).ok_or(BookingError::IdempotencyInProgress)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.lock().expect("in-flight lock is never poisoned").remove(&self.1);
-    }
 }
 
 impl Booking {
@@ -125,7 +109,7 @@ impl Booking {
         sales_horizon_days: u32,
         client_holds: Option<ClientHolds>,
     ) -> Self {
-        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: Arc::default(), client_holds }
+        Self { shared, registry, venues, sales_horizon_days, keys_in_flight: KeysInFlight::default(), client_holds }
     }
 
     /// The service's current time (the injected clock).
@@ -184,8 +168,8 @@ impl Booking {
         if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(BookingError::BadIdempotencyKey);
         }
-        let in_flight = InFlight::claim(&self.keys_in_flight, &key)?;
-        match self.shared.log.idempotency(&key)? {
+        let in_flight = self.keys_in_flight.claim(&venue.id, &key)?;
+        match self.shared.log.idempotency(&venue.id, &key)? {
             None => {
                 let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
                 self.place_hold(&venue, request, Some((tag, in_flight)), client).await

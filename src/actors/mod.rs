@@ -22,6 +22,7 @@ pub mod admin;
 pub mod availability;
 pub mod booking;
 pub mod client_holds;
+pub mod in_flight;
 pub mod live;
 pub mod live_outbox;
 pub mod live_snapshot;

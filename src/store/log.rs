@@ -211,9 +211,19 @@ impl EventLog {
         }
     }
 
-    /// The recorded answer to a keyed create request, if any.
-    pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyEntry>, StoreError> {
-        let Some(seq) = self.db.get(keys::idempotency(key))? else { return Ok(None) };
+    /// The recorded answer to a keyed create request at `venue`, if any. Keys are
+    /// scoped by venue; an entry of the older unscoped index counts only if its record
+    /// names this venue and key.
+    pub fn idempotency(&self, venue: &VenueId, key: &str) -> Result<Option<IdempotencyEntry>, StoreError> {
+        if let Some(entry) = self.idempotency_at(&keys::idempotency(venue, key))? {
+            return Ok(Some(entry));
+        }
+        let legacy = self.idempotency_at(&keys::idempotency_unscoped(key))?;
+        Ok(legacy.filter(|entry| &entry.venue_id == venue && entry.key == key))
+    }
+
+    fn idempotency_at(&self, index_key: &[u8]) -> Result<Option<IdempotencyEntry>, StoreError> {
+        let Some(seq) = self.db.get(index_key)? else { return Ok(None) };
         let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
         match self.read(seq)? {
             Some((_, Record::Idempotency(entry))) => Ok(Some(entry)),
