@@ -5,25 +5,22 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 use tokio::sync::watch;
 
 use crate::actors::{Booking, ClientHolds, Registry, Shared, Venues};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
+use crate::http::connections::ConnectionGuard;
 use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::recovering::RecoveringServer;
 use crate::http::{self, AppState};
-use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
 use crate::store::{EventLog, Journal, JournalError, JournalOptions};
 use crate::stripe::{ClientConfig, SecretKey, StripeClient};
 use tracing_actix_web::TracingLogger;
-
-/// Seconds a graceful stop waits for in-flight requests.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 
 pub struct Application {
     addr: SocketAddr,
@@ -51,15 +48,6 @@ fn start_payments(
     tracing::info!("stripe refund and session-expiry workers started");
     let checkout = config.payments.provider == PaymentProvider::Stripe;
     Ok(checkout.then(|| Arc::new(CheckoutService::new(booking.clone(), client, public_url.to_owned()))))
-}
-
-/// Caps the kernel send buffer of an accepted connection (see `SOCKET_SEND_BUFFER_BYTES`).
-fn bound_send_buffer(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
-        && let Err(error) = socket2::SockRef::from(tcp).set_send_buffer_size(SOCKET_SEND_BUFFER_BYTES)
-    {
-        tracing::warn!(%error, "cannot bound the socket send buffer");
-    }
 }
 
 impl Application {
@@ -120,18 +108,14 @@ impl Application {
             admin_token: config.admin_token.as_ref().map(|t| t.expose().to_owned()),
             hold_ttl_secs_default: config.hold_ttl_secs,
         });
-        let server = HttpServer::new(move || {
+        let guard = ConnectionGuard::new(limits.connection_cap());
+        let server = http::server::serve(listener, guard, move || {
             App::new()
                 .configure(|cfg| http::configure(cfg, state.clone()))
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::request_id::add_header)
                 .wrap(TracingLogger::default())
-        })
-        .on_connect(bound_send_buffer)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
-        .listen(listener)?
-        .run();
+        })?;
         Ok(Self { addr, server, booking, journal, snapshotter, fatal })
     }
 

@@ -91,6 +91,18 @@ pub const ACTIVE_HOLDS_RETRY_AFTER_SECS: u32 = 60;
 /// How long a client may take to send the request head, in milliseconds.
 pub const REQUEST_HEAD_TIMEOUT_MS: u64 = 5_000;
 
+/// How long a handler waits for the whole request body, in milliseconds; a body still
+/// incomplete then is `408 request_timeout` (a slow-body attack holds nothing longer).
+pub const REQUEST_BODY_TIMEOUT_MS: u64 = 10_000;
+
+/// Default most open connections from one peer address (config `[limits]
+/// connections_per_ip`); one more is answered `503 too_many_connections` and closed.
+pub const CONNECTIONS_PER_IP_DEFAULT: u32 = 256;
+
+/// Seconds a connection may accept none of the bytes we have for it before it is
+/// closed: a client that stopped reading gives back its slot and its buffers.
+pub const CONNECTION_WRITE_STALL_SECS: u64 = 10;
+
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
 
@@ -120,6 +132,11 @@ pub const RECORD_BYTES_MAX: usize = 64 * 1024;
 /// Live availability (`GET /v1/venues/{venue}/stream`): most open streams at once,
 /// over every venue; one more is refused with `503 too_many_subscribers`.
 pub const LIVE_SUBSCRIBERS_MAX: usize = 1_024;
+
+/// Default most live streams one client IP may hold open (config `[limits]
+/// streams_per_ip`); one more is `429 too_many_streams`, so one client cannot take
+/// the `LIVE_SUBSCRIBERS_MAX` streams of everybody.
+pub const LIVE_STREAMS_PER_IP_DEFAULT: u32 = 8;
 
 /// Updates queued for one stream subscriber. A subscriber this far behind (a stalled
 /// client) is dropped rather than ever making a window actor wait; it reconnects

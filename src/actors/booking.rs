@@ -55,7 +55,9 @@ pub enum BookingError {
 impl From<crate::store::JournalError> for BookingError {
     fn from(error: crate::store::JournalError) -> Self {
         match error {
-            crate::store::JournalError::RecordTooLarge(e) => Self::RecordTooLarge { bytes: e.bytes, max: RECORD_BYTES_MAX },
+            crate::store::JournalError::RecordTooLarge(e) => {
+                Self::RecordTooLarge { bytes: e.bytes, max: RECORD_BYTES_MAX }
+            }
             other => Self::Unavailable(other.to_string()),
         }
     }

@@ -26,8 +26,8 @@ use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
 use crate::domain::{Command, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::ACTOR_MAILBOX_CAPACITY;
-use crate::store::snapshot::state::fold_window;
 use crate::store::codec::{self, RecordTooLarge};
+use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
 

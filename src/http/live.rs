@@ -154,7 +154,8 @@ async fn stream(
     let venue = state.booking.venue(&venue)?;
     let now = state.booking.now();
     let from = client_time::checked_opt(query.from, now)?.unwrap_or(now);
-    let to = client_time::checked_opt(query.to, now)?.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
+    let to = client_time::checked_opt(query.to, now)?
+        .unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
     let last_event_id = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok());
     state.booking.check_live_range(from, to)?;
     let hub = state.booking.live().clone();

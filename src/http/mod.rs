@@ -8,8 +8,10 @@
 //! page), [`admin`] (`/v1/admin`, behind a bearer token).
 
 pub mod admin;
+mod bare_errors;
 pub mod body;
 pub mod client_time;
+pub mod connections;
 pub mod dev_checkout;
 pub mod dto;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod rate_limit;
 pub mod recovering;
 pub mod request_id;
 pub mod reservations;
+pub mod server;
 pub mod venues;
 pub mod webhook;
 

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::dto::{VenueJson, WindowJson, WindowsQuery};
 use super::client_time;
+use super::dto::{VenueJson, WindowJson, WindowsQuery};
 use super::openapi::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
 

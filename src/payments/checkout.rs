@@ -63,7 +63,9 @@ impl CheckoutService {
         if keyed && view.status == ReservationStatus::Cancelled {
             // The first request with this key could not open a page and released its
             // hold (a customer never saw the id to cancel it): its answer stands.
-            return Err(CheckoutError::Provider("the first request with this Idempotency-Key got no checkout page".into()));
+            return Err(CheckoutError::Provider(
+                "the first request with this Idempotency-Key got no checkout page".into(),
+            ));
         }
         if view.status != ReservationStatus::Held {
             return Ok(view);

@@ -241,8 +241,7 @@ impl Model {
                 }
                 let due = price.unit_minor * u64::from(r.quantity);
                 let wrong_amount = payment.amount_minor.is_none_or(|paid| paid != due);
-                let wrong_currency =
-                    payment.currency.as_ref().is_none_or(|c| !c.eq_ignore_ascii_case(&price.currency));
+                let wrong_currency = payment.currency.as_ref().is_none_or(|c| !c.eq_ignore_ascii_case(&price.currency));
                 let owed = |reason| WindowEvent::RefundOwed {
                     reservation_id: *reservation_id,
                     payment_intent: payment.intent.clone(),
@@ -1496,7 +1495,7 @@ fn paying_a_live_hold_confirms_it_on_time() {
     let mut w = Window::unopened(key(), 1);
     run(&mut w, &hold(1, 1), placed);
     let now = key().end() + Duration::minutes(5);
-    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(500), None), now), [paid(1, "pi_1", false, now)]);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(500), Some("eur")), now), [paid(1, "pi_1", false, now)]);
 }
 
 #[test]
@@ -1543,7 +1542,7 @@ fn paying_a_dead_hold_with_room_confirms_it_late() {
     let (mut w, placed) = window_with(2, &[(1, 2)]);
     run(&mut w, &cancel(1), placed);
     let now = placed + Duration::minutes(1);
-    assert_eq!(run(&mut w, &pay(1, "pi_1", None, None), now), [paid(1, "pi_1", true, now)]);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now), [paid(1, "pi_1", true, now)]);
     assert_eq!(w.counts_at(now).available, 0);
 }
 
@@ -1654,7 +1653,7 @@ fn the_audit_refuses_a_second_effect_of_one_payment_and_a_refund_not_owed() {
     assert_eq!(w.audit(&issued("pi_1")), Err(Violation::RefundNotOwed("pi_1".into())));
     run(&mut w, &pay(1, "pi_1", Some(1), None), now);
     assert_eq!(w.audit(&mismatch), Err(Violation::PaymentCountedTwice("pi_1".into())));
-    run(&mut w, &pay(1, "pi_2", None, None), now);
+    run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
     let again = owed(1, "pi_2", None, None, RefundReason::AlreadyConfirmed, now);
     assert_eq!(w.audit(&again), Err(Violation::PaymentCountedTwice("pi_2".into())));
     assert_eq!(w.audit(&issued("pi_1")), Ok(()));

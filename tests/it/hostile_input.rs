@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
-use crate::helpers::{eventually, AppOptions, TestApp, VENUE, VenueSpec, assert_error, created, rfc3339, spawn_app_with};
+use crate::helpers::{
+    AppOptions, TestApp, VENUE, VenueSpec, assert_error, created, eventually, rfc3339, spawn_app_with,
+};
 use crate::stripe_fake::{event, mount_refunds, post_signed, stripe_app};
 
 /// The largest time chrono parses: adding anything to it used to panic the handler.
@@ -85,8 +87,9 @@ async fn a_missing_client_ip_header_still_counts_unpaid_holds() {
 
 /// A signed paid event whose `data.object` is edited by `edit`.
 fn paid_event(reservation: &str, intent: &str, edit: impl FnOnce(&mut Value)) -> String {
-    let mut event: Value = serde_json::from_str(&event("evt_h", "checkout.session.completed", reservation, intent, "paid", 500))
-        .expect("the fake's events are JSON");
+    let mut event: Value =
+        serde_json::from_str(&event("evt_h", "checkout.session.completed", reservation, intent, "paid", 500))
+            .expect("the fake's events are JSON");
     edit(&mut event["data"]["object"]);
     event.to_string()
 }
@@ -97,17 +100,11 @@ async fn an_oversized_field_in_a_signed_event_is_400_and_the_service_goes_on() {
     let app = stripe_app(&server, 2).await;
     let r = created(app.reserve_in(VENUE, app.window(1), 1).await).await;
     let huge = "x".repeat(70_000);
-    let edits: [(&str, Box<dyn Fn(&mut Value)>); 4] = [
-        ("payment_intent", Box::new(|o| o["payment_intent"] = json!(huge))),
-        ("currency", Box::new(|o| o["currency"] = json!(huge))),
-        ("session id", Box::new(|o| o["id"] = json!(huge))),
-        ("reservation reference", Box::new(|o| o["client_reference_id"] = json!(huge))),
-    ];
-    for (what, edit) in edits {
-        let body = paid_event(&r.id, "pi_ok", |o| edit(o));
+    for field in ["payment_intent", "currency", "id", "client_reference_id"] {
+        let body = paid_event(&r.id, "pi_ok", |o| o[field] = json!(huge));
         let response = post_signed(&app.api, &body, app.now().timestamp()).await;
         let error = assert_error(response, StatusCode::BAD_REQUEST, "invalid_event").await;
-        assert!(error["message"].as_str().unwrap().contains("at most"), "{what}: {error}");
+        assert!(error["message"].as_str().unwrap().contains("at most"), "{field}: {error}");
     }
     // Nothing was recorded, and the same reservation still takes a good payment.
     assert_eq!(app.reservation(&r.id).await.status, "held");
@@ -121,7 +118,8 @@ async fn an_oversized_field_in_a_signed_event_is_400_and_the_service_goes_on() {
 async fn a_paid_event_whose_amount_or_currency_cannot_be_checked_is_owed_back_never_confirmed() {
     let server = MockServer::start().await;
     let app = stripe_app(&server, 5).await;
-    let edits: [(&str, fn(&mut Value)); 4] = [
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 4] = [
         ("amount missing", |o| drop(o.as_object_mut().unwrap().remove("amount_total"))),
         ("amount null", |o| o["amount_total"] = Value::Null),
         ("amount negative", |o| o["amount_total"] = json!(-5)),
@@ -165,7 +163,12 @@ async fn the_journal_refuses_an_oversized_record_and_keeps_writing() {
     let entry = |key: String| {
         let request = ReserveRequest { quantity: Some(1), window_start: None, email: None };
         let venue_id = VenueId::parse("bar").expect("valid");
-        Record::Idempotency(IdempotencyEntry { key, venue_id, request, outcome: IdempotentOutcome::SoldOut { available: 0 } })
+        Record::Idempotency(IdempotencyEntry {
+            key,
+            venue_id,
+            request,
+            outcome: IdempotentOutcome::SoldOut { available: 0 },
+        })
     };
     let now = chrono::Utc::now();
     let (_, huge) = journal.append(vec![(now, entry("k".repeat(70_000)))]);

@@ -18,6 +18,7 @@ mod crash_restart;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
+mod hostile_connections;
 mod hostile_input;
 mod limits;
 mod live_state;
