@@ -77,7 +77,8 @@ impl Application {
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
-        let (live, activity) = Default::default();
+        let live = crate::actors::live::LiveHub::with_per_client_max(config.limits.stream_cap());
+        let activity = Default::default();
         let shared =
             Shared { log: log.clone(), journal: journal.clone(), clock: clock.clone(), actor_idle, live, activity };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -146,6 +146,26 @@ pub const LIVE_SUBSCRIBER_QUEUE: usize = 64;
 /// Most recent updates kept per venue to replay to a reconnecting subscriber.
 pub const LIVE_REPLAY_EVENTS: usize = 256;
 
+/// Live streams reading their whole range (on opening, or after a schedule change)
+/// at once; the others wait their turn, so a schedule change seen by a thousand
+/// streams cannot starve every other request.
+pub const LIVE_RANGE_READS_MAX: usize = 4;
+
+/// Largest piece of a stream's output handed to the connection at once, in bytes. A
+/// whole range (up to `WINDOWS_PER_QUERY_MAX` windows, ~250 bytes each as text) is
+/// rendered piece by piece as the client reads, so a stream's memory is bounded by:
+/// one range of counts (`WINDOWS_PER_QUERY_MAX` x ~100 bytes = ~66 KiB) + one piece
+/// (16 KiB) + its update queue (`LIVE_SUBSCRIBER_QUEUE` shared entries) + the socket
+/// send buffer (`SOCKET_SEND_BUFFER_BYTES`, kernel memory): under 100 KiB of process
+/// memory per stream, ~100 MiB for `LIVE_SUBSCRIBERS_MAX` streams in the worst case
+/// (every stream mid-way through a full range whose client does not read). A client
+/// that reads nothing for `CONNECTION_WRITE_STALL_SECS` is disconnected.
+pub const LIVE_CHUNK_BYTES: usize = 16 * 1024;
+
+/// How often an idle stream checks the injected clock for a keep-alive being due,
+/// in milliseconds (a keep-alive is at most this late).
+pub const LIVE_KEEPALIVE_TICK_MS: u64 = 500;
+
 /// Seconds between keep-alive comments on an idle stream (proxies close silent
 /// connections; a write is also how a vanished client is noticed).
 pub const LIVE_KEEPALIVE_SECS: u64 = 15;

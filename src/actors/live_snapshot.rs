@@ -9,10 +9,14 @@ use super::booking::ask;
 use super::messages::GetLiveCounts;
 use super::{Booking, BookingError};
 use crate::domain::{Venue, Window, WindowCounts, WindowKey};
+use crate::limits::LIVE_RANGE_READS_MAX;
 
 /// One window's counts and version (see `LiveHub::next_version`; 0 for a window
 /// without an actor).
 pub type VersionedCounts = (WindowKey, WindowCounts, u64);
+
+/// Range reads for live streams running at once (process-wide).
+static RANGE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(LIVE_RANGE_READS_MAX);
 
 impl Booking {
     /// Refuses a range a snapshot of which would be refused (checked before a stream
@@ -28,8 +32,12 @@ impl Booking {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<VersionedCounts>, BookingError> {
+        let starts = Self::window_starts(self.now(), from, to)?;
+        // A schedule change makes every stream re-read its range at once: a thousand
+        // streams would ask hundreds of actors each, all together, and starve every
+        // other request. Reads take turns instead.
+        let _turn = RANGE_READS.acquire().await.expect("the range-read semaphore is never closed");
         let now = self.now();
-        let starts = Self::window_starts(now, from, to)?;
         try_join_all(starts.into_iter().map(|start| self.versioned_counts(venue, start, now))).await
     }
 

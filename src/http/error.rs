@@ -129,7 +129,13 @@ impl From<BookingError> for ApiError {
 
 impl From<HubFull> for ApiError {
     fn from(full: HubFull) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", full.to_string()).retry_later()
+        let message = full.to_string();
+        match full {
+            HubFull::Everyone => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", message).retry_later()
+            }
+            HubFull::ThisClient { .. } => Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams", message),
+        }
     }
 }
 

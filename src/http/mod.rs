@@ -17,6 +17,7 @@ pub mod dto;
 pub mod error;
 pub mod health;
 pub mod live;
+mod live_body;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;

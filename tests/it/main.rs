@@ -21,6 +21,7 @@ mod event_fixtures;
 mod hostile_connections;
 mod hostile_input;
 mod limits;
+mod live_limits;
 mod live_state;
 mod live_stream;
 mod log_integrity;
