@@ -87,7 +87,7 @@ async fn keep_alives_follow_the_injected_clock_every_15_seconds() {
     let app = spawn_app_with(AppOptions::capacity(5)).await;
     let mut stream = open_stream(&app, "127.0.0.1", "", None).await;
     let mut seen = String::new();
-    let mut read_for = async |stream: &mut TcpStream, wait: StdDuration| {
+    let read_for = async |stream: &mut TcpStream, wait: StdDuration| {
         let mut buf = vec![0u8; 64 * 1024];
         let deadline = Instant::now() + wait;
         let mut got = String::new();
