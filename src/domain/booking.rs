@@ -57,7 +57,10 @@ impl ReserveRequest {
         match &self.email {
             None => Ok(None),
             Some(e)
-                if e.len() <= crate::limits::EMAIL_LEN_MAX && e.contains('@') && !e.contains(char::is_whitespace) =>
+                if e.len() <= crate::limits::EMAIL_LEN_MAX
+                    && e.contains('@')
+                    && !e.contains(char::is_whitespace)
+                    && !super::has_unsafe_chars(e) =>
             {
                 Ok(Some(e.clone()))
             }

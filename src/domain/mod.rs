@@ -20,6 +20,7 @@ mod rejection;
 mod reservation;
 mod restore;
 mod schedule;
+mod text;
 mod venue;
 mod window;
 
@@ -37,5 +38,6 @@ pub use rejection::Rejection;
 pub use reservation::{Refund, Reservation, ReservationStatus, ReservationView};
 pub use restore::RestoreError;
 pub use schedule::{HourOverride, Schedule, ScheduleError, is_window_aligned, window_start_of, window_starts_covering};
+pub use text::has_unsafe_chars;
 pub use venue::{Venue, VenueError};
 pub use window::{Window, WindowCounts};

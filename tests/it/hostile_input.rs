@@ -180,3 +180,95 @@ async fn the_journal_refuses_an_oversized_record_and_keeps_writing() {
     assert_eq!(log.last_seq().expect("read"), 1, "only the small record is in the log");
     journal.shutdown();
 }
+
+/// Sends raw bytes and returns everything the server answers before closing.
+async fn raw_exchange(app: &TestApp, bytes: &[u8], wait: StdDuration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.expect("connect");
+    stream.write_all(bytes).await.expect("sent");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The JSON error code of a raw HTTP answer, checking its head says JSON of that length.
+fn raw_error_code(answer: &str) -> String {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head in {answer:?}"));
+    assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
+    assert!(head.contains(&format!("content-length: {}", body.len())), "{head} / {body}");
+    let json: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{json}");
+    json["error"]["code"].as_str().expect("a code").to_owned()
+}
+
+#[actix_web::test]
+async fn errors_of_the_http_layer_itself_are_json() {
+    let app = spawn_app_with(AppOptions::capacity(5)).await;
+    let malformed = raw_exchange(&app, b"GARBAGE\r\n\r\n", StdDuration::from_secs(10)).await;
+    assert!(malformed.starts_with("HTTP/1.1 400"), "{malformed}");
+    assert_eq!(raw_error_code(&malformed), "bad_request");
+    let bad_length = b"POST /v1/venues/bar/reservations HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n";
+    let bad_length = raw_exchange(&app, bad_length, StdDuration::from_secs(10)).await;
+    assert!(bad_length.starts_with("HTTP/1.1 400"), "{bad_length}");
+    assert_eq!(raw_error_code(&bad_length), "bad_request");
+    let huge_head = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(140_000));
+    let huge_head = raw_exchange(&app, huge_head.as_bytes(), StdDuration::from_secs(10)).await;
+    assert!(huge_head.starts_with("HTTP/1.1 431"), "{}", &huge_head[..huge_head.len().min(300)]);
+    assert_eq!(raw_error_code(&huge_head), "headers_too_large");
+    // A head that never ends: 408 at the head deadline (5 s), JSON too.
+    let slow_head = raw_exchange(&app, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", StdDuration::from_secs(30)).await;
+    assert!(slow_head.starts_with("HTTP/1.1 408"), "{slow_head}");
+    assert_eq!(raw_error_code(&slow_head), "request_timeout");
+    healthy(&app).await;
+}
+
+#[actix_web::test]
+async fn head_healthz_answers_200() {
+    let app = spawn_app_with(AppOptions::capacity(5)).await;
+    for path in ["/healthz", "/readyz"] {
+        let response = app.client.head(app.url(path)).send().await.expect("answered");
+        assert_eq!(response.status(), StatusCode::OK, "HEAD {path}");
+    }
+}
+
+#[actix_web::test]
+async fn the_dev_checkout_page_and_the_docs_carry_the_security_headers_and_allow_no_stray_script() {
+    let app = spawn_app_with(AppOptions::capacity(5)).await;
+    let r = created(app.reserve_in(VENUE, app.window(1), 1).await).await;
+    let docs = app.client.get(app.url("/docs")).send().await.expect("answered");
+    let docs_csp = docs.headers()["content-security-policy"].to_str().expect("ASCII").to_owned();
+    // Its one inline script runs by its hash; no other inline script would.
+    assert!(!docs_csp.contains("unsafe-inline") && docs_csp.contains("script-src 'sha256-"), "{docs_csp}");
+    for response in [
+        app.dev_page(&r.id).await,
+        app.client.get(app.url("/docs")).send().await.expect("answered"),
+        app.client.get(app.url("/")).send().await.expect("answered"),
+    ] {
+        let path = response.url().path().to_owned();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(header("content-security-policy").contains("frame-ancestors 'none'"), "{path}");
+        assert!(!header("content-security-policy").contains("script-src 'unsafe-inline'"), "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn emails_and_venue_names_with_control_or_bidi_characters_are_422() {
+    const TOKEN: &str = "test-admin-token-0123456789abcdef";
+    let app = spawn_app_with(AppOptions::capacity(5).admin_token(TOKEN)).await;
+    for email in ["ana@example.com\u{202E}moc", "ana@exa\u{7}mple.com", "ana@example.com\r\nBcc: x", "\u{2066}a@b.c"] {
+        let body = json!({ "email": email, "window_start": rfc3339(app.window(1)) });
+        assert_error(app.reserve_at(VENUE, &body, None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email").await;
+    }
+    for name in ["Club\u{202E}droN", "Bar\nInjected", "\u{200F}Bar"] {
+        let body = json!({ "name": name, "timezone": "UTC", "price_minor": 500, "currency": "eur",
+                           "slots_per_hour": 8 });
+        let url = app.url("/v1/admin/venues/tricky");
+        let response = app.client.put(url).bearer_auth(TOKEN).header("X-Qskip-Operator", "t").json(&body).send().await;
+        assert_error(response.expect("answered"), StatusCode::UNPROCESSABLE_ENTITY, "invalid_venue").await;
+    }
+    let tricky = app.client.get(app.url("/v1/venues/tricky")).send().await.expect("answered");
+    assert_eq!(tricky.status(), StatusCode::NOT_FOUND, "no venue was made");
+    created(app.reserve_at(VENUE, &json!({ "email": "Café.Ümlaut@example.com" }), None).await).await;
+}
