@@ -137,7 +137,9 @@ impl Application {
             served = server => served.context("HTTP server failed"),
             failed = fatal.wait_for(Option::is_some) => {
                 let error = failed.ok().and_then(|f| f.clone()).map_or("journal stopped".into(), |e| e.to_string());
-                handle.stop(false).await;
+                // Graceful: requests in flight get their answer (a 503: the journal
+                // refuses everything now), new connections are no longer accepted.
+                handle.stop(true).await;
                 Err(anyhow::anyhow!("stopping: {error}"))
             }
         };

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::codec::{self, DecodeError};
+use super::fault::WriteFaults;
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
 use crate::domain::{ReservationId, Venue, VenueId, WindowEvent, WindowKey};
@@ -47,6 +48,7 @@ pub struct EventLog {
     /// `sync_file_range`, which survives a crash of the process but not of the machine.
     data_file: std::sync::Arc<File>,
     dir: PathBuf,
+    faults: WriteFaults,
 }
 
 impl EventLog {
@@ -61,11 +63,16 @@ impl EventLog {
             other => StoreError::Sled(other),
         })?;
         let data_file = std::sync::Arc::new(File::open(dir.join("db"))?);
-        Ok(Self { db, data_file, dir: dir.to_owned() })
+        Ok(Self { db, data_file, dir: dir.to_owned(), faults: WriteFaults::default() })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The test seam that makes writes fail or stall (see `store::fault`).
+    pub fn faults(&self) -> &WriteFaults {
+        &self.faults
     }
 
     /// The seq of the last record, 0 when the log is empty (seqs start at 1).
@@ -77,6 +84,7 @@ impl EventLog {
     /// Writes `records` as seqs `first_seq..`, with their index entries, atomically.
     /// Not durable until [`EventLog::make_durable`] returns.
     pub fn write_batch(&self, first_seq: u64, records: &[(DateTime<Utc>, Record)]) -> Result<(), StoreError> {
+        self.faults.before_write()?;
         let mut batch = sled::Batch::default();
         for (offset, (recorded_at, record)) in records.iter().enumerate() {
             let seq = first_seq + offset as u64;

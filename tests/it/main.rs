@@ -18,6 +18,7 @@ mod crash_restart;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
+mod failure_paths;
 mod hostile_connections;
 mod hostile_input;
 mod limits;
