@@ -116,6 +116,14 @@ impl EventLog {
         Ok(())
     }
 
+    /// The CRC-32C stored with the record at `seq` (its last 4 bytes), if it exists:
+    /// what a snapshot ending at `seq` records to prove it belongs to this log.
+    pub fn record_crc(&self, seq: u64) -> Result<Option<u32>, StoreError> {
+        let Some(bytes) = self.db.get(keys::log(seq))? else { return Ok(None) };
+        let tail = bytes.len().checked_sub(4).map(|at| &bytes[at..]);
+        Ok(tail.and_then(|t| t.try_into().ok()).map(u32::from_le_bytes))
+    }
+
     /// The record at `seq`, decoded.
     pub fn read(&self, seq: u64) -> Result<Option<(DateTime<Utc>, Record)>, StoreError> {
         let Some(bytes) = self.db.get(keys::log(seq))? else { return Ok(None) };

@@ -28,8 +28,24 @@ pub fn to_wire(state: &SnapshotState) -> StoredSnapshot {
     })
 }
 
+/// The anchor a stored snapshot carries (`None`: a V1 snapshot, written before anchors).
+pub fn anchor_of(stored: &StoredSnapshot) -> Option<u32> {
+    match stored {
+        StoredSnapshot::V1(_) => None,
+        StoredSnapshot::V2(snapshot) => Some(snapshot.anchor_crc),
+    }
+}
+
+/// `state` tied to its log by `anchor_crc` (see `SnapshotV2`).
+pub fn to_wire_anchored(state: &SnapshotState, anchor_crc: u32) -> StoredSnapshot {
+    let StoredSnapshot::V1(body) = to_wire(state) else { unreachable!("to_wire writes the V1 body") };
+    StoredSnapshot::V2(SnapshotV2 { anchor_crc, body })
+}
+
 pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord> {
-    let StoredSnapshot::V1(snapshot) = stored;
+    let snapshot = match stored {
+        StoredSnapshot::V1(snapshot) | StoredSnapshot::V2(SnapshotV2 { body: snapshot, .. }) => snapshot,
+    };
     if snapshot.record_version != RECORD_VERSION {
         return Err(invalid(format!("built from log record version {}", snapshot.record_version)));
     }

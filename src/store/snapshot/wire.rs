@@ -15,6 +15,19 @@ use crate::store::wire::{RefundReasonV1, VenueV1};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredSnapshot {
     V1(SnapshotV1),
+    /// V1 tied to its log: written since the anchor was introduced.
+    V2(SnapshotV2),
+}
+
+/// A snapshot with the checksum of the log record it ends at, so that start-up can tell
+/// a snapshot of this log from one of a different history (a log that lost its tail in
+/// a power loss and then grew past the snapshot's position again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotV2 {
+    /// The CRC-32C stored with the log record at `body.last_seq` (the last 4 bytes of
+    /// its encoding); 0 when `last_seq` is 0.
+    pub anchor_crc: u32,
+    pub body: SnapshotV1,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
