@@ -48,6 +48,8 @@ mod tests {
         let edge = now + Duration::days(i64::from(SALES_HORIZON_DAYS_MAX));
         assert_eq!(within_reach(edge, now), Ok(edge));
         assert_eq!(within_reach(edge + Duration::nanoseconds(1), now), Err(OutOfReach::Future));
-        assert!(within_reach(now, DateTime::<Utc>::MAX_UTC).is_ok(), "a clock at the end of time does not panic");
+        let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        assert_eq!(within_reach(max, max), Ok(max), "a clock at the end of time does not panic");
+        assert_eq!(within_reach(min, min), Ok(min), "nor one at its beginning");
     }
 }
