@@ -151,6 +151,9 @@ pub const LIVE_REPLAY_EVENTS: usize = 256;
 /// streams cannot starve every other request.
 pub const LIVE_RANGE_READS_MAX: usize = 4;
 
+/// Windows a range read computes before it lets other tasks of its worker thread run.
+pub const LIVE_RANGE_READ_BATCH: usize = 32;
+
 /// Largest piece of a stream's output handed to the connection at once, in bytes. A
 /// whole range (up to `WINDOWS_PER_QUERY_MAX` windows, ~250 bytes each as text) is
 /// rendered piece by piece as the client reads, so a stream's memory is bounded by:

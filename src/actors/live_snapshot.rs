@@ -9,7 +9,7 @@ use super::booking::ask;
 use super::messages::GetLiveCounts;
 use super::{Booking, BookingError};
 use crate::domain::{Venue, Window, WindowCounts, WindowKey};
-use crate::limits::LIVE_RANGE_READS_MAX;
+use crate::limits::{LIVE_RANGE_READ_BATCH, LIVE_RANGE_READS_MAX};
 
 /// One window's counts and version (see `LiveHub::next_version`; 0 for a window
 /// without an actor).
@@ -38,7 +38,14 @@ impl Booking {
         // other request. Reads take turns instead.
         let _turn = RANGE_READS.acquire().await.expect("the range-read semaphore is never closed");
         let now = self.now();
-        try_join_all(starts.into_iter().map(|start| self.versioned_counts(venue, start, now))).await
+        let mut counts = Vec::with_capacity(starts.len());
+        for some in starts.chunks(LIVE_RANGE_READ_BATCH) {
+            counts.extend(try_join_all(some.iter().map(|start| self.versioned_counts(venue, *start, now))).await?);
+            // Unopened windows are computed without awaiting anything: yield between
+            // batches so a long range does not hold the worker thread from other requests.
+            tokio::task::yield_now().await;
+        }
+        Ok(counts)
     }
 
     async fn versioned_counts(
