@@ -1,6 +1,9 @@
-import socket, selectors, subprocess, time, json, threading, sys, os, datetime, urllib.request
-BIN="/work/wt-hostile/target/debug/qskip"
-d="/tmp/hmeas/run"; os.system(f"rm -rf {d}; mkdir -p {d}")
+"""Issue 11, defect 5: RSS and /healthz latency while one schedule change is re-sent to
+N live streams over 671 windows. Usage: python3 benches/live_schedule_change.py [N]
+(QSKIP_BIN: the binary, default target/debug/qskip). Reading clients, limits off."""
+import socket, selectors, subprocess, time, json, threading, sys, os, datetime, urllib.request, tempfile
+BIN=os.environ.get("QSKIP_BIN","target/debug/qskip")
+d=tempfile.mkdtemp(prefix="qskip-live-")
 cfg=f'''bind = "127.0.0.1:18123"
 data_dir = "{d}/data"
 admin_token = "measure-admin-token-0123456789abcdef"
