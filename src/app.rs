@@ -5,17 +5,17 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 use tokio::sync::watch;
 
 use crate::actors::{Registry, Shared};
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
+use crate::http::connections::ConnectionGuard;
 use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::recovering::RecoveringServer;
 use crate::http::{self, AppState};
-use crate::limits::{REQUEST_HEAD_TIMEOUT_MS, SHUTDOWN_TIMEOUT_SECS, SOCKET_SEND_BUFFER_BYTES};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::service::{ClientHolds, Services, Venues};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
@@ -51,15 +51,6 @@ fn start_payments(
     Ok(checkout.then(|| Arc::new(CheckoutService::new(services.clone(), client, public_url.to_owned()))))
 }
 
-/// Caps the kernel send buffer of an accepted connection (see `SOCKET_SEND_BUFFER_BYTES`).
-fn bound_send_buffer(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
-        && let Err(error) = socket2::SockRef::from(tcp).set_send_buffer_size(SOCKET_SEND_BUFFER_BYTES)
-    {
-        tracing::warn!(%error, "cannot bound the socket send buffer");
-    }
-}
-
 impl Application {
     /// Binds the listener, opens storage and recovers state (newest good snapshot + log
     /// tail) while a stand-in answers `503 not_ready` on the port (`/healthz` 200): no
@@ -87,14 +78,14 @@ impl Application {
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
-        let (live, activity) = Default::default();
+        let live = crate::actors::live_hub::LiveHub::with_per_client_max(config.limits.stream_cap());
         let shared = Shared {
             log: log.clone(),
             journal: journal.clone(),
             clock: clock.clone(),
             actor_idle,
             live,
-            activity,
+            activity: Default::default(),
             prices: venues.price_book(),
             view: Default::default(),
             passivation_checks: Default::default(),
@@ -122,18 +113,14 @@ impl Application {
             admin_token: config.admin_token.clone(),
             hold_ttl_secs_default: config.hold_ttl_secs,
         });
-        let server = HttpServer::new(move || {
+        let guard = ConnectionGuard::new(limits.connection_cap());
+        let server = http::server::serve(listener, guard, move || {
             App::new()
                 .configure(|cfg| http::configure(cfg, state.clone()))
                 .default_service(web::to(http::not_found))
                 .wrap_fn(http::request_id::add_header)
                 .wrap(TracingLogger::default())
-        })
-        .on_connect(bound_send_buffer)
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .client_request_timeout(std::time::Duration::from_millis(REQUEST_HEAD_TIMEOUT_MS))
-        .listen(listener)?
-        .run();
+        })?;
         Ok(Self { addr, server, services, journal, snapshotter, fatal })
     }
 
@@ -154,7 +141,9 @@ impl Application {
             served = server => served.context("HTTP server failed"),
             failed = fatal.wait_for(Option::is_some) => {
                 let error = failed.ok().and_then(|f| f.clone()).map_or("journal stopped".into(), |e| e.to_string());
-                handle.stop(false).await;
+                // Graceful: requests in flight get their answer (a 503: the journal
+                // refuses everything now), new connections are no longer accepted.
+                handle.stop(true).await;
                 Err(anyhow::anyhow!("stopping: {error}"))
             }
         };

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use crate::domain::{HourOverride, Schedule, Venue, VenueId};
 use crate::limits::{
     ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, ADMIN_TOKEN_LEN_MAX, ADMIN_TOKEN_LEN_MIN,
-    HOLD_TTL_SECS_DEFAULT, RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX,
+    CONNECTIONS_PER_IP_DEFAULT, HOLD_TTL_SECS_DEFAULT, LIVE_STREAMS_PER_IP_DEFAULT,
+    RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX,
     SNAPSHOT_EVERY_EVENTS_DEFAULT, VENUES_MAX,
 };
 
@@ -71,6 +72,24 @@ pub struct LimitsConfig {
     /// Take the client IP from this header (set it only behind a trusted proxy that
     /// overwrites or appends it); the rightmost address in the header is used.
     pub client_ip_header: Option<String>,
+    /// Most open connections from one peer address (0: no cap). Not applied with
+    /// `client_ip_header`: behind a proxy every connection comes from the proxy.
+    pub connections_per_ip: u32,
+    /// Most live streams (SSE) open from one client IP at once.
+    pub streams_per_ip: u32,
+}
+
+impl LimitsConfig {
+    /// The per-peer connection cap in force, if any.
+    pub fn connection_cap(&self) -> Option<usize> {
+        let applies = self.enabled && self.client_ip_header.is_none() && self.connections_per_ip > 0;
+        applies.then_some(self.connections_per_ip as usize)
+    }
+
+    /// The per-client stream cap in force, if any.
+    pub fn stream_cap(&self) -> Option<usize> {
+        (self.enabled && self.streams_per_ip > 0).then_some(self.streams_per_ip as usize)
+    }
 }
 
 impl Default for LimitsConfig {
@@ -80,6 +99,8 @@ impl Default for LimitsConfig {
             reservations_per_ip_per_minute: RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT,
             active_hold_slots_per_client: ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT,
             client_ip_header: None,
+            connections_per_ip: CONNECTIONS_PER_IP_DEFAULT,
+            streams_per_ip: LIVE_STREAMS_PER_IP_DEFAULT,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod fd_limit;
 pub mod http;
 pub mod limits;
 pub mod payments;

@@ -62,6 +62,14 @@ pub const JSON_BODY_BYTES_MAX: usize = 16 * 1024;
 /// Largest accepted Stripe webhook body, in bytes (events embed whole objects).
 pub const WEBHOOK_BODY_BYTES_MAX: usize = 256 * 1024;
 
+/// Longest id a webhook event may carry where qskip keeps it (event, session and payment
+/// intent ids, the reservation reference), in bytes. Stripe's are under 100; a longer one
+/// is refused at the edge (`400 invalid_event`) before it can reach an event record.
+pub const STRIPE_ID_LEN_MAX: usize = 255;
+
+/// Longest currency code a webhook event may carry, in bytes (ISO 4217 codes have 3).
+pub const CURRENCY_LEN_MAX: usize = 3;
+
 /// How often the refund worker looks for refunds still owed, in milliseconds.
 pub const REFUND_SCAN_INTERVAL_MS: u64 = 1_000;
 
@@ -91,6 +99,18 @@ pub const ACTIVE_HOLDS_RETRY_AFTER_SECS: u32 = 60;
 
 /// How long a client may take to send the request head, in milliseconds.
 pub const REQUEST_HEAD_TIMEOUT_MS: u64 = 5_000;
+
+/// How long a handler waits for the whole request body, in milliseconds; a body still
+/// incomplete then is `408 request_timeout` (a slow-body attack holds nothing longer).
+pub const REQUEST_BODY_TIMEOUT_MS: u64 = 10_000;
+
+/// Default most open connections from one peer address (config `[limits]
+/// connections_per_ip`); one more is answered `503 too_many_connections` and closed.
+pub const CONNECTIONS_PER_IP_DEFAULT: u32 = 256;
+
+/// Seconds a connection may accept none of the bytes we have for it before it is
+/// closed: a client that stopped reading gives back its slot and its buffers.
+pub const CONNECTION_WRITE_STALL_SECS: u64 = 10;
 
 /// Capacity of a window actor's mailbox (actix's default is 16).
 pub const ACTOR_MAILBOX_CAPACITY: usize = 256;
@@ -137,6 +157,11 @@ pub const RECORD_BYTES_MAX: usize = 64 * 1024;
 /// over every venue; one more is refused with `503 too_many_subscribers`.
 pub const LIVE_SUBSCRIBERS_MAX: usize = 1_024;
 
+/// Default most live streams one client IP may hold open (config `[limits]
+/// streams_per_ip`); one more is `429 too_many_streams`, so one client cannot take
+/// the `LIVE_SUBSCRIBERS_MAX` streams of everybody.
+pub const LIVE_STREAMS_PER_IP_DEFAULT: u32 = 8;
+
 /// Updates queued for one stream subscriber. A subscriber this far behind (a stalled
 /// client) is dropped rather than ever making a window actor wait; it reconnects
 /// with `Last-Event-ID` and resumes from the replay buffer or a fresh snapshot.
@@ -144,6 +169,29 @@ pub const LIVE_SUBSCRIBER_QUEUE: usize = 64;
 
 /// Most recent updates kept per venue to replay to a reconnecting subscriber.
 pub const LIVE_REPLAY_EVENTS: usize = 256;
+
+/// Live streams reading their whole range (on opening, or after a schedule change)
+/// at once; the others wait their turn, so a schedule change seen by a thousand
+/// streams cannot starve every other request.
+pub const LIVE_RANGE_READS_MAX: usize = 4;
+
+/// Windows a range read computes before it lets other tasks of its worker thread run.
+pub const LIVE_RANGE_READ_BATCH: usize = 32;
+
+/// Largest piece of a stream's output handed to the connection at once, in bytes. A
+/// whole range (up to `WINDOWS_PER_QUERY_MAX` windows, ~250 bytes each as text) is
+/// rendered piece by piece as the client reads, so a stream's memory is bounded by:
+/// one range of counts (`WINDOWS_PER_QUERY_MAX` x ~100 bytes = ~66 KiB) + one piece
+/// (16 KiB) + its update queue (`LIVE_SUBSCRIBER_QUEUE` shared entries) + the socket
+/// send buffer (`SOCKET_SEND_BUFFER_BYTES`, kernel memory): under 100 KiB of process
+/// memory per stream, ~100 MiB for `LIVE_SUBSCRIBERS_MAX` streams in the worst case
+/// (every stream mid-way through a full range whose client does not read). A client
+/// that reads nothing for `CONNECTION_WRITE_STALL_SECS` is disconnected.
+pub const LIVE_CHUNK_BYTES: usize = 16 * 1024;
+
+/// How often an idle stream checks the injected clock for a keep-alive being due,
+/// in milliseconds (a keep-alive is at most this late).
+pub const LIVE_KEEPALIVE_TICK_MS: u64 = 500;
 
 /// Seconds between keep-alive comments on an idle stream (proxies close silent
 /// connections; a write is also how a vanished client is noticed).

@@ -113,6 +113,10 @@ fn main() -> ExitCode {
 
 fn run_serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_tracing(args.log_format);
+    match qskip::fd_limit::raise_to_hard_limit() {
+        Ok(limit) => tracing::info!(?limit, "file-descriptor limit raised to the hard limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the file-descriptor limit"),
+    }
     actix_web::rt::System::new().block_on(serve(args)).inspect_err(|error| tracing::error!("{error:#}"))?;
     Ok(ExitCode::SUCCESS)
 }

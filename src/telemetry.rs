@@ -39,6 +39,8 @@ pub const REFUND_ATTEMPTS_FAILED: &str = "qskip_refund_attempts_failed_total";
 pub const REFUNDS_PENDING: &str = "qskip_refunds_pending";
 pub const REFUNDS_FAILED: &str = "qskip_refunds_failed";
 pub const REFUND_OLDEST_PENDING: &str = "qskip_refund_oldest_pending_seconds";
+pub const CONNECTIONS_REFUSED: &str = "qskip_connections_refused_total";
+pub const CONNECTIONS_STALLED: &str = "qskip_connections_stalled_total";
 
 const SECONDS_BUCKETS: &[f64] =
     &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0];
@@ -65,6 +67,8 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 fn describe() {
     describe_counter!(HOLDS_PLACED, "Holds granted");
+    describe_counter!(CONNECTIONS_REFUSED, "Connections refused: too many open from one address");
+    describe_counter!(CONNECTIONS_STALLED, "Connections closed because the client accepted no data for too long");
     describe_counter!(HOLDS_REFUSED, "Holds refused, by reason (sold_out = the old failed_inventory_check)");
     describe_counter!(HOLDS_EXPIRED, "Holds that expired and freed their slots");
     describe_counter!(HOLDS_CANCELLED, "Holds released before payment");
@@ -255,4 +259,12 @@ pub fn record_mailbox_timeout() {
 
 pub fn set_actors_live(count: usize) {
     gauge!(ACTORS_LIVE).set(count as f64);
+}
+
+pub fn record_connection_refused() {
+    counter!(CONNECTIONS_REFUSED).increment(1);
+}
+
+pub fn record_connection_stalled() {
+    counter!(CONNECTIONS_STALLED).increment(1);
 }

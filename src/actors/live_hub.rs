@@ -10,6 +10,7 @@
 //! `epoch`, so an id from before a restart is recognised as unknown, not misread.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -50,9 +51,15 @@ pub enum Start {
     Snapshot { seq: u64 },
 }
 
+/// Why a stream was not opened.
 #[derive(Debug, thiserror::Error)]
-#[error("{LIVE_SUBSCRIBERS_MAX} live streams are open; try again later")]
-pub struct HubFull;
+pub enum HubFull {
+    #[error("{LIVE_SUBSCRIBERS_MAX} live streams are open; try again later")]
+    Everyone,
+    /// One client may not take the streams of everybody else.
+    #[error("this client already has {max} live streams open; close one first")]
+    ThisClient { max: usize },
+}
 
 /// A registered subscriber; dropping it unregisters it (the client went away).
 pub struct Subscription {
@@ -61,11 +68,12 @@ pub struct Subscription {
     hub: LiveHub,
     venue: VenueId,
     id: u64,
+    client: Option<IpAddr>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.unsubscribe(&self.venue, self.id);
+        self.hub.unsubscribe(&self.venue, self.id, self.client);
     }
 }
 
@@ -92,6 +100,8 @@ struct Hub {
     feeds: HashMap<VenueId, Feed>,
     subscribers: usize,
     next_subscriber: u64,
+    /// Open streams per client IP, from subscribing until the stream is dropped.
+    per_client: HashMap<IpAddr, usize>,
 }
 
 /// Cheap to clone: every clone is the same hub.
@@ -103,11 +113,13 @@ pub struct LiveHub {
     /// counts are ordered even across its actors (passivated, revived, or started from
     /// a snapshot), which know nothing of each other's changes.
     versions: Arc<AtomicU64>,
+    /// Most streams one client IP may hold (config `[limits] streams_per_ip`).
+    per_client_max: Option<usize>,
 }
 
 impl Default for LiveHub {
     fn default() -> Self {
-        Self { inner: Arc::default(), epoch: rand::random(), versions: Arc::default() }
+        Self { inner: Arc::default(), epoch: rand::random(), versions: Arc::default(), per_client_max: None }
     }
 }
 
@@ -134,14 +146,31 @@ impl LiveHub {
         seq.parse().ok()
     }
 
-    /// Registers a subscriber to `venue`; resumes after `last_event_id` when possible.
-    /// Choosing the start and registering happen under one lock, so nothing published
-    /// falls between the replay (or snapshot point) and the queue.
-    pub fn subscribe(&self, venue: &VenueId, last_event_id: Option<&str>) -> Result<Subscription, HubFull> {
+    /// A hub that lets one client IP hold at most `max` streams (`None`: no cap).
+    pub fn with_per_client_max(max: Option<usize>) -> Self {
+        Self { per_client_max: max, ..Self::default() }
+    }
+
+    /// Registers a subscriber to `venue` for `client`; resumes after `last_event_id`
+    /// when possible. Choosing the start and registering happen under one lock, so
+    /// nothing published falls between the replay (or snapshot point) and the queue.
+    pub fn subscribe(
+        &self,
+        venue: &VenueId,
+        last_event_id: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<Subscription, HubFull> {
         let last = last_event_id.and_then(|id| self.parse_event_id(id));
         let mut hub = self.lock();
         if hub.subscribers >= LIVE_SUBSCRIBERS_MAX {
-            return Err(HubFull);
+            return Err(HubFull::Everyone);
+        }
+        if let (Some(ip), Some(max)) = (client, self.per_client_max) {
+            let open = hub.per_client.entry(ip).or_default();
+            if *open >= max {
+                return Err(HubFull::ThisClient { max });
+            }
+            *open += 1;
         }
         hub.subscribers += 1;
         hub.next_subscriber += 1;
@@ -153,11 +182,20 @@ impl LiveHub {
         };
         let (sender, updates) = mpsc::channel(LIVE_SUBSCRIBER_QUEUE);
         feed.subscribers.push((id, sender));
-        Ok(Subscription { start, updates, hub: self.clone(), venue: venue.clone(), id })
+        let client = client.filter(|_| self.per_client_max.is_some());
+        Ok(Subscription { start, updates, hub: self.clone(), venue: venue.clone(), id, client })
     }
 
-    fn unsubscribe(&self, venue: &VenueId, id: u64) {
+    fn unsubscribe(&self, venue: &VenueId, id: u64, client: Option<IpAddr>) {
         let mut hub = self.lock();
+        if let Some(ip) = client
+            && let Some(open) = hub.per_client.get_mut(&ip)
+        {
+            *open -= 1;
+            if *open == 0 {
+                hub.per_client.remove(&ip);
+            }
+        }
         let Some(feed) = hub.feeds.get_mut(venue) else { return };
         let before = feed.subscribers.len();
         feed.subscribers.retain(|(s, _)| *s != id);
@@ -223,28 +261,31 @@ mod tests {
     fn resumes_from_the_buffer_or_asks_for_a_snapshot() {
         let hub = LiveHub::default();
         let venue = key().venue_id;
-        let first = hub.subscribe(&venue, None).expect("room");
+        let first = hub.subscribe(&venue, None, None).expect("room");
         assert!(matches!(first.start, Start::Snapshot { seq: 0 }));
         for held in 1..=3 {
             hub.publish(&key(), counts(held), u64::from(held));
         }
-        let resumed = hub.subscribe(&venue, Some(&hub.event_id(1))).expect("room");
+        let resumed = hub.subscribe(&venue, Some(&hub.event_id(1)), None).expect("room");
         let Start::Replay(missed) = &resumed.start else { panic!("id 1 is buffered") };
         assert_eq!(missed.iter().map(|u| u.seq).collect::<Vec<_>>(), [2, 3]);
         let other_epoch = format!("{:08x}-1", hub.epoch.wrapping_add(1));
-        assert!(matches!(hub.subscribe(&venue, Some(&other_epoch)).expect("room").start, Start::Snapshot { seq: 3 }));
+        assert!(matches!(
+            hub.subscribe(&venue, Some(&other_epoch), None).expect("room").start,
+            Start::Snapshot { seq: 3 }
+        ));
         for held in 4..(4 + LIVE_REPLAY_EVENTS as u32) {
             hub.publish(&key(), counts(held % 10), u64::from(held));
         }
-        let too_old = hub.subscribe(&venue, Some(&hub.event_id(1))).expect("room");
+        let too_old = hub.subscribe(&venue, Some(&hub.event_id(1)), None).expect("room");
         assert!(matches!(too_old.start, Start::Snapshot { .. }), "update 2 fell out of the buffer");
         let recent = hub.lock().feeds[&venue].seq;
         assert!(matches!(
-            hub.subscribe(&venue, Some(&hub.event_id(recent - 1))).expect("room").start,
+            hub.subscribe(&venue, Some(&hub.event_id(recent - 1)), None).expect("room").start,
             Start::Replay(_)
         ));
         hub.publish_schedule(&venue);
-        let after_schedule = hub.subscribe(&venue, Some(&hub.event_id(recent - 1))).expect("room");
+        let after_schedule = hub.subscribe(&venue, Some(&hub.event_id(recent - 1)), None).expect("room");
         assert!(matches!(after_schedule.start, Start::Snapshot { .. }), "a schedule change is not replayed");
     }
 
@@ -252,18 +293,32 @@ mod tests {
     fn subscribers_are_bounded_and_a_closed_stream_frees_its_slot() {
         let hub = LiveHub::default();
         let venue = key().venue_id;
-        let open: Vec<_> = (0..LIVE_SUBSCRIBERS_MAX).map(|_| hub.subscribe(&venue, None).expect("room")).collect();
-        assert!(hub.subscribe(&venue, None).is_err(), "one over the bound is refused");
+        let open: Vec<_> =
+            (0..LIVE_SUBSCRIBERS_MAX).map(|_| hub.subscribe(&venue, None, None).expect("room")).collect();
+        assert!(hub.subscribe(&venue, None, None).is_err(), "one over the bound is refused");
         drop(open);
         assert_eq!(hub.subscribers(&venue), 0);
-        assert!(hub.subscribe(&venue, None).is_ok());
+        assert!(hub.subscribe(&venue, None, None).is_ok());
+    }
+
+    #[test]
+    fn one_client_holds_at_most_its_cap_of_streams() {
+        let hub = LiveHub::with_per_client_max(Some(2));
+        let venue = key().venue_id;
+        let (a, b) = ("10.0.0.1".parse().ok(), "10.0.0.2".parse().ok());
+        let first = hub.subscribe(&venue, None, a).expect("room");
+        let _second = hub.subscribe(&venue, None, a).expect("room");
+        assert!(matches!(hub.subscribe(&venue, None, a), Err(HubFull::ThisClient { max: 2 })));
+        let _other = hub.subscribe(&venue, None, b).expect("another client has its own cap");
+        drop(first);
+        let _again = hub.subscribe(&venue, None, a).expect("a closed stream frees its client's slot");
     }
 
     #[test]
     fn a_full_queue_drops_the_subscriber_and_frees_its_slot() {
         let hub = LiveHub::default();
         let venue = key().venue_id;
-        let stalled = hub.subscribe(&venue, None).expect("room");
+        let stalled = hub.subscribe(&venue, None, None).expect("room");
         for n in 0..=LIVE_SUBSCRIBER_QUEUE as u64 {
             hub.publish(&key(), counts(1), n);
         }

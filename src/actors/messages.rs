@@ -17,6 +17,10 @@ pub enum WindowError {
     /// service rather than answer from a state that is not its log's.
     #[error("window {window} is corrupt at log position {seq}: {reason}")]
     Corrupt { window: String, seq: u64, reason: String },
+    /// The command's record would be this many bytes, over `RECORD_BYTES_MAX`: the
+    /// command is refused, nothing changed.
+    #[error("the command's record would be {0} bytes, over the limit of {max}", max = crate::limits::RECORD_BYTES_MAX)]
+    RecordTooLarge(usize),
 }
 
 /// The `Idempotency-Key` of a create request, recorded with its answer.

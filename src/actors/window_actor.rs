@@ -26,6 +26,7 @@ use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
 use crate::domain::{Command, PriceHistory, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::{ACTOR_MAILBOX_CAPACITY, EXPIRY_TIMER_SLACK_MS};
+use crate::store::codec::{self, RecordTooLarge};
 use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
@@ -67,7 +68,10 @@ pub struct WindowActor {
 type Reply<T> = Pin<Box<dyn Future<Output = Result<T, WindowError>>>>;
 
 fn unavailable(error: JournalError) -> WindowError {
-    WindowError::Unavailable(error.to_string())
+    match error {
+        JournalError::RecordTooLarge(too_large) => WindowError::RecordTooLarge(too_large.bytes),
+        other => WindowError::Unavailable(other.to_string()),
+    }
 }
 
 impl WindowActor {
@@ -176,6 +180,12 @@ impl WindowActor {
                 return reply;
             }
         };
+        // Before anything is applied: a record that cannot be stored refuses this one
+        // command and leaves the window as it was (memory never ahead of the log).
+        if let Err(too_large) = check_record_sizes(&self.key, &events, &msg, now) {
+            tracing::warn!(window = %self.key, %too_large, "command refused: its record would be too large");
+            return Box::pin(ready(Err(WindowError::RecordTooLarge(too_large.bytes))));
+        }
         for event in &events {
             debug_assert_eq!(window.audit(event), Ok(()), "{}: decide produced an illegal event", window.key());
             window.apply(event);
@@ -287,6 +297,24 @@ impl WindowActor {
         }
         self.shared.passivation_checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// Whether every record `events` (and the command's idempotency record) would become
+/// fits in a log record.
+fn check_record_sizes(
+    key: &WindowKey,
+    events: &[WindowEvent],
+    msg: &Execute,
+    now: DateTime<Utc>,
+) -> Result<(), RecordTooLarge> {
+    for event in events {
+        codec::check_size(now, &Record::Window(key.clone(), event.clone()))?;
+    }
+    if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (&msg.idempotency, &msg.command) {
+        let outcome = IdempotentOutcome::Reserved { window: key.clone(), reservation_id: *reservation_id };
+        codec::check_size(now, &idempotency_record(tag.clone(), outcome))?;
+    }
+    Ok(())
 }
 
 fn idempotency_record(tag: IdempotencyTag, outcome: IdempotentOutcome) -> Record {

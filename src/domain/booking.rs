@@ -38,6 +38,9 @@ pub fn resolve_window_start(
     if !is_window_aligned(start) {
         return Err(Rejection::WindowNotAligned);
     }
+    if super::within_reach(start, now) == Err(super::OutOfReach::Future) {
+        return Err(Rejection::BeyondHorizon { horizon_days });
+    }
     let horizon = now + Duration::days(i64::from(horizon_days));
     // Checked: a client may send any date chrono can parse, up to the year 262143.
     let end = start.checked_add_signed(Duration::seconds(WINDOW_SECS));
@@ -54,7 +57,10 @@ impl ReserveRequest {
         match &self.email {
             None => Ok(None),
             Some(e)
-                if e.len() <= crate::limits::EMAIL_LEN_MAX && e.contains('@') && !e.contains(char::is_whitespace) =>
+                if e.len() <= crate::limits::EMAIL_LEN_MAX
+                    && e.contains('@')
+                    && !e.contains(char::is_whitespace)
+                    && !super::has_unsafe_chars(e) =>
             {
                 Ok(Some(e.clone()))
             }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use super::{Rejection, Reservation, ReservationId, ReservationStatus, Window, WindowEvent};
 
 /// A payment as the provider reports it. `intent` identifies it (Stripe's payment
-/// intent); amount and currency are checked against the price when present.
+/// intent); amount and currency are checked against the price (`None`: not reported,
+/// which no price matches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub intent: String,
@@ -88,10 +89,12 @@ impl Amount {
         self.unit_minor.saturating_mul(u64::from(self.quantity))
     }
 
-    /// True when `payment` paid exactly this (what it does not report is not checked).
+    /// True when `payment` reports exactly this. An amount or currency the provider did
+    /// not report (or reported unreadably) cannot be checked, so it is a mismatch: the
+    /// money is owed back rather than a reservation confirmed for an unknown sum.
     pub fn is_paid_by(&self, payment: &Payment) -> bool {
-        payment.amount_minor.is_none_or(|amount| amount == self.total_minor())
-            && payment.currency.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(&self.currency))
+        payment.amount_minor.is_some_and(|amount| amount == self.total_minor())
+            && payment.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&self.currency))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::limits::{HOLD_TTL_SECS_MAX, HOLD_TTL_SECS_MIN, PRICE_MINOR_MAX, VENUE
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VenueError {
-    #[error("venue name must be 1..={VENUE_NAME_LEN_MAX} bytes")]
+    #[error("venue name must be 1..={VENUE_NAME_LEN_MAX} bytes, without control or bidirectional characters")]
     BadName,
     #[error("currency must be a 3-letter ISO 4217 code, got {0:?}")]
     BadCurrency(String),
@@ -43,7 +43,7 @@ impl Venue {
         hold_ttl_secs: u32,
         schedule: Schedule,
     ) -> Result<Self, VenueError> {
-        if name.is_empty() || name.len() > VENUE_NAME_LEN_MAX {
+        if name.is_empty() || name.len() > VENUE_NAME_LEN_MAX || super::has_unsafe_chars(&name) {
             return Err(VenueError::BadName);
         }
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {

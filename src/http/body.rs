@@ -1,5 +1,6 @@
-//! Bounded JSON request bodies with JSON errors: 413 when too large, 415 when not
-//! JSON, 400 when malformed or carrying unknown fields. An empty body means `{}`.
+//! Bounded JSON request bodies with JSON errors: 413 when too large, 408 when not all
+//! there within `REQUEST_BODY_TIMEOUT_MS`, 415 when not JSON, 400 when malformed or
+//! carrying unknown fields. An empty body means `{}`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, web};
@@ -7,6 +8,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use crate::limits::REQUEST_BODY_TIMEOUT_MS;
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("request body exceeds {limit} bytes"))
@@ -35,15 +37,24 @@ pub async fn raw_body(req: &HttpRequest, mut payload: web::Payload, limit: usize
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(limit));
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(body)
+    };
+    // The head has its own deadline (actix's client request timeout); this one bounds
+    // the body, so a client trickling bytes cannot hold a connection and a worker.
+    let deadline = std::time::Duration::from_millis(REQUEST_BODY_TIMEOUT_MS);
+    tokio::time::timeout(deadline, read).await.unwrap_or_else(|_elapsed| {
+        let message = format!("the request body did not arrive within {REQUEST_BODY_TIMEOUT_MS} ms");
+        Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message))
+    })
 }
 
 fn is_json(req: &HttpRequest) -> bool {

@@ -138,6 +138,10 @@ impl From<ServiceError> for ApiError {
                 error
             }
             ServiceError::TooManyVenues { .. } => Self::new(StatusCode::CONFLICT, "too_many_venues", message),
+            ServiceError::RecordTooLarge { .. } => {
+                tracing::warn!(%message, "refusing a request whose record is too large");
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "record_too_large", message)
+            }
             ServiceError::BadRange(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", message),
             ServiceError::Store(error) => {
                 tracing::error!(%error, "storage error");
@@ -149,7 +153,13 @@ impl From<ServiceError> for ApiError {
 
 impl From<HubFull> for ApiError {
     fn from(full: HubFull) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", full.to_string()).retry_later()
+        let message = full.to_string();
+        match full {
+            HubFull::Everyone => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_subscribers", message).retry_later()
+            }
+            HubFull::ThisClient { .. } => Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams", message),
+        }
     }
 }
 

@@ -17,8 +17,9 @@ pub struct StatusJson {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").get(healthz).default_service(web::to(method_not_allowed)))
-        .service(web::resource("/readyz").get(readyz).default_service(web::to(method_not_allowed)))
+    // HEAD too: load balancers and uptime checks often probe with it.
+    cfg.service(web::resource("/healthz").get(healthz).head(healthz).default_service(web::to(method_not_allowed)))
+        .service(web::resource("/readyz").get(readyz).head(readyz).default_service(web::to(method_not_allowed)))
         .service(web::resource("/metrics").get(metrics).default_service(web::to(method_not_allowed)));
 }
 

@@ -4,27 +4,27 @@
 //! usable `Last-Event-ID`, with exactly the updates the client missed), then pushes
 //! each durable change of a window in range as it is published by the window actors
 //! (see `actors::live_hub`). Idle streams get a keep-alive comment every
-//! `LIVE_KEEPALIVE_SECS`. A client that stops reading is dropped by the hub and its
-//! stream ends; EventSource reconnects and resumes from its last id.
+//! `LIVE_KEEPALIVE_SECS` (see [`super::live_body`], which also bounds a stream's
+//! memory). One client IP holds at most `[limits] streams_per_ip` streams (`429
+//! too_many_streams`). A client that stops reading is dropped by the hub and its stream
+//! ends, or its connection is closed once it accepts no data (`connections`);
+//! EventSource reconnects and resumes from its last id.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::time::Duration as StdDuration;
 
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
+use super::client_time;
 use super::dto::WindowJson;
 use super::error::ErrorBody;
+use super::live_body::{Filter, Stream, events};
+use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
 use crate::domain::{WindowCounts, WindowKey, window_start_of};
-use crate::limits::{LIVE_DEFAULT_WINDOWS, LIVE_KEEPALIVE_SECS, LIVE_RETRY_MS, WINDOW_SECS};
-use crate::service::Services;
-use crate::service::availability::{Change, LiveHub, LiveUpdate, Start, Subscription};
+use crate::limits::{LIVE_DEFAULT_WINDOWS, WINDOW_SECS};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/venues/{venue}/stream").get(stream).default_service(web::to(method_not_allowed)));
@@ -54,68 +54,8 @@ pub struct LiveWindowJson {
 }
 
 impl LiveWindowJson {
-    fn new(key: &WindowKey, counts: &WindowCounts, version: u64) -> Self {
+    pub(super) fn new(key: &WindowKey, counts: &WindowCounts, version: u64) -> Self {
         Self { window: WindowJson::new(key, counts), version }
-    }
-}
-
-/// One SSE message: `id`, `event: window`, and the JSON on one `data` line.
-fn frame(id: &str, window: &LiveWindowJson) -> String {
-    let data = serde_json::to_string(window).expect("window counts always serialize");
-    format!("id: {id}\nevent: window\ndata: {data}\n\n")
-}
-
-/// Which window counts a stream passes on: in range, newer than what it already sent.
-struct Filter {
-    first: DateTime<Utc>,
-    to: DateTime<Utc>,
-    /// Versions sent in the last full read; an update queued before that read may be
-    /// older than it and is skipped.
-    sent: HashMap<DateTime<Utc>, u64>,
-}
-
-impl Filter {
-    fn passes(&self, key: &WindowKey, version: u64) -> bool {
-        let newer = self.sent.get(&key.start).is_none_or(|sent| version > *sent);
-        key.start >= self.first && key.start < self.to && newer
-    }
-}
-
-/// What a running stream owns; dropping it (the client went away) unsubscribes.
-struct Stream {
-    subscription: Subscription,
-    filter: Filter,
-    hub: LiveHub,
-    services: Services,
-    venue: String,
-    from: DateTime<Utc>,
-}
-
-impl Stream {
-    /// The frame of a feed entry for this stream, if it passes: a window's counts, or
-    /// after a schedule change the whole range read afresh. `Err`: the read failed.
-    async fn render(&mut self, update: &LiveUpdate) -> Result<Option<String>, ApiError> {
-        let id = self.hub.event_id(update.seq);
-        match &update.change {
-            Change::Window { key, counts, version } if self.filter.passes(key, *version) => {
-                Ok(Some(frame(&id, &LiveWindowJson::new(key, counts, *version))))
-            }
-            Change::Window { .. } => Ok(None),
-            Change::Schedule => self.read_all(&id).await.map(Some),
-        }
-    }
-
-    /// Frames of every window in range as they are now, all with the event id `id`.
-    async fn read_all(&mut self, id: &str) -> Result<String, ApiError> {
-        let venue = self.services.venues.find(&self.venue)?;
-        let mut frames = String::new();
-        for (key, counts, version) in
-            self.services.availability.live_snapshot(&venue, self.from, self.filter.to).await?
-        {
-            frames += &frame(id, &LiveWindowJson::new(&key, &counts, version));
-            self.filter.sent.insert(key.start, version);
-        }
-        Ok(frames)
     }
 }
 
@@ -141,6 +81,8 @@ impl Stream {
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 404, description = "`venue_not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_range`", body = ErrorBody),
+        (status = 429, description = "`too_many_streams` (this client has `streams_per_ip` streams open)",
+         body = ErrorBody),
         (status = 503, description = "`too_many_subscribers` (1024 streams are open), `busy`, `unavailable`",
          body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
@@ -152,57 +94,21 @@ async fn stream(
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let venue = state.services.venues.find(&venue)?;
-    let from = query.from.unwrap_or_else(|| state.services.now());
-    let to = query.to.unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
+    let now = state.services.now();
+    let from = client_time::checked_opt(query.from, now)?.unwrap_or(now);
+    let to = client_time::checked_opt(query.to, now)?
+        .unwrap_or(from + Duration::seconds(WINDOW_SECS) * LIVE_DEFAULT_WINDOWS);
     let last_event_id = req.headers().get("Last-Event-ID").and_then(|v| v.to_str().ok());
     state.services.availability.check_live_range(from, to)?;
-    let hub = state.services.availability.live_hub().clone();
-    let subscription = state.services.availability.subscribe(&venue.id, last_event_id)?;
+    let client = client_ip(&req, state.client_ip_header.as_deref());
+    let subscription = state.services.availability.subscribe(&venue.id, last_event_id, client)?;
     let filter = Filter { first: window_start_of(from), to, sent: HashMap::new() };
-    let venue = venue.id.to_string();
-    let services = state.services.clone();
-    let mut stream = Stream { subscription, filter, hub, services, venue, from };
-    let mut first = format!("retry: {LIVE_RETRY_MS}\n\n");
-    match &stream.subscription.start {
-        Start::Replay(missed) => {
-            for update in missed.clone() {
-                first += &stream.render(&update).await?.unwrap_or_default();
-            }
-        }
-        Start::Snapshot { seq } => first += &stream.read_all(&stream.hub.event_id(*seq)).await?,
-    }
+    let mut stream = Stream::new(subscription, filter, state.services.clone(), venue.id.to_string(), from);
+    stream.start().await?;
     tracing::debug!(venue = %stream.venue, "live stream opened");
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(events(Bytes::from(first), stream)))
-}
-
-/// The body: `first`, then updates as they come, with keep-alives while idle.
-fn events(first: Bytes, stream: Stream) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> {
-    let keepalive = StdDuration::from_secs(LIVE_KEEPALIVE_SECS);
-    let state = (Some(first), stream, Instant::now() + keepalive);
-    futures_util::stream::unfold(state, move |(first, mut s, mut next_keepalive)| async move {
-        if let Some(first) = first {
-            return Some((Ok(first), (None, s, next_keepalive)));
-        }
-        loop {
-            tokio::select! {
-                update = s.subscription.updates.recv() => {
-                    // `None`: the hub dropped this subscriber (it fell behind); end the
-                    // stream so the client reconnects and resumes. A failed re-read
-                    // ends it too: the reconnect reads again.
-                    let update = update?;
-                    if let Some(frames) = s.render(&update).await.ok()? {
-                        return Some((Ok(Bytes::from(frames)), (None, s, Instant::now() + keepalive)));
-                    }
-                }
-                () = tokio::time::sleep_until(next_keepalive) => {
-                    next_keepalive = Instant::now() + keepalive;
-                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (None, s, next_keepalive)));
-                }
-            }
-        }
-    })
+        .streaming(events(stream)))
 }

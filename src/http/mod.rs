@@ -8,19 +8,24 @@
 //! page), [`admin`] (`/v1/admin`, behind a bearer token).
 
 pub mod admin;
+mod bare_errors;
 pub mod body;
+pub mod client_time;
+pub mod connections;
 pub mod dev_checkout;
 pub mod dto;
 pub mod enums;
 pub mod error;
 pub mod health;
 pub mod live;
+mod live_body;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
 pub mod recovering;
 pub mod request_id;
 pub mod reservations;
+pub mod server;
 pub mod venues;
 pub mod webhook;
 

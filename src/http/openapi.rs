@@ -1,6 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document, generated (utoipa) from the
 //! `#[utoipa::path]` attributes on the handlers and the DTOs' `ToSchema` derives.
-//! `GET /docs`: a self-contained page (inline CSS and JS, no external URL) that fetches
+//! `GET /docs`: a self-contained page (inline CSS and JS allowed by their SHA-256 in the
+//! CSP, no other inline script, no external URL) that fetches
 //! that document and renders it, so the docs work offline.
 //!
 //! The HTML pages (`/`, `/dev/checkout/...`) are not API and are left out of the document.
@@ -14,6 +15,9 @@ use utoipa::openapi::{RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::dto::{CreateReservationBody, OverrideJson, RefundJson, ReservationJson, VenueJson, WindowJson};
+use base64::Engine as _;
+use sha2::Digest as _;
+
 use super::enums::{RefundReasonJson, ReservationStatusJson};
 use super::error::{ErrorBody, ErrorDetail};
 use super::health::StatusJson;
@@ -144,15 +148,28 @@ async fn openapi_json() -> HttpResponse {
     responses((status = 200, description = "HTML rendering of `/openapi.json`", body = String, content_type = "text/html")),
 )]
 async fn docs() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        // The page loads nothing but itself and the document: a CDN reference would be blocked.
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; \
-             base-uri 'none'; form-action 'none'",
-        ))
-        .body(DOCS_HTML)
+    // One self-contained file that loads nothing but the document (works offline); its
+    // one script and one style block are allowed by their hashes, nothing else inline.
+    super::pages::serve_with(docs_csp(), "text/html; charset=utf-8", DOCS_HTML)
+}
+
+/// The docs page's policy: its inline script and style by SHA-256, no framing.
+fn docs_csp() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = |open: &str, close: &str| {
+            let start = DOCS_HTML.find(open).expect("the docs page has this block") + open.len();
+            let end = start + DOCS_HTML[start..].find(close).expect("the block is closed");
+            let digest = sha2::Sha256::digest(&DOCS_HTML.as_bytes()[start..end]);
+            format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+        };
+        format!(
+            "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'",
+            hash("<script>", "</script>"),
+            hash("<style>", "</style>"),
+        )
+    })
 }
 
 const DOCS_HTML: &str = include_str!("docs.html");
@@ -162,9 +179,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_docs_page_names_no_external_url() {
+    fn the_docs_page_names_no_external_url_and_allows_only_its_own_inline_blocks() {
         for scheme in ["http:", "https:", "//cdn", "src=\"//", "href=\"//"] {
             assert!(!DOCS_HTML.contains(scheme), "{scheme} in the docs page");
         }
+        assert_eq!(DOCS_HTML.matches("<script").count(), 1, "one script block, allowed by its hash");
+        assert_eq!(DOCS_HTML.matches("<style").count(), 1, "one style block, allowed by its hash");
+        assert!(!docs_csp().contains("unsafe-inline"), "{}", docs_csp());
     }
 }

@@ -38,9 +38,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// A page or asset with the security headers. The reservation id in a status page's
 /// URL is a capability, so no Referer is ever sent from these pages.
 fn serve(content_type: &str, body: &'static str) -> HttpResponse {
+    serve_with(CSP, content_type, body)
+}
+
+/// A page with the security headers every page has, under the policy `csp` (which
+/// must forbid framing): the one place these headers are set.
+pub fn serve_with(csp: &str, content_type: &str, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+    debug_assert!(csp.contains("frame-ancestors 'none'"), "every page refuses to be framed");
     HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp.to_owned()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -39,13 +39,13 @@ impl ReserveRateLimit {
 }
 
 /// The client's IP: the rightmost address in the trusted `header` if one is configured
-/// (a trusted proxy appends what it saw), else the TCP peer.
+/// (a trusted proxy appends what it saw), else the TCP peer. A request without the
+/// header, or with a value that is not an address, falls back to the peer: the limits
+/// keyed on the IP must never switch off because a header is missing.
 pub fn client_ip(req: &HttpRequest, header: Option<&str>) -> Option<IpAddr> {
-    match header {
-        Some(name) => {
-            let value = req.headers().get(name)?.to_str().ok()?;
-            value.rsplit(',').next()?.trim().parse().ok()
-        }
-        None => req.peer_addr().map(|addr| addr.ip()),
-    }
+    let from_header = || {
+        let value = req.headers().get(header?)?.to_str().ok()?;
+        value.rsplit(',').next()?.trim().parse().ok()
+    };
+    from_header().or_else(|| req.peer_addr().map(|addr| addr.ip()))
 }

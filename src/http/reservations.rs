@@ -46,8 +46,9 @@ pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<Rese
                    is unknown: the hold may exist and expires on its own; retry with the same `Idempotency-Key`.",
     params(
         ("venue" = String, Path, description = "Venue id", example = "demo"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Up to 255 printable ASCII characters. The same \
-          key with the same body returns the same answer, even after a restart; with another body it is \
+        ("Idempotency-Key" = Option<String>, Header, description = "Up to 255 printable ASCII characters; make it \
+          random (a UUID): whoever sends your key with your body gets your reservation. Keys are scoped by venue. \
+          The same key with the same body returns the same answer, even after a restart; with another body it is \
           `422 idempotency_key_reused`; while the first request is in flight, `409 idempotency_in_progress`.",
           nullable = false, max_length = 255, example = "5b0e9a1c-order-17"),
     ),

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use super::client_time;
 use super::dto::{VenueJson, WindowJson, WindowsQuery};
 use super::error::ErrorBody;
 use super::{ApiError, AppState, method_not_allowed};
@@ -54,7 +55,7 @@ async fn show(state: web::Data<AppState>, venue: web::Path<String>) -> Result<Ht
         (status = 200, description = "The windows overlapping the range, in order", body = Vec<WindowJson>),
         (status = 400, description = "`invalid_query` (bad timestamp, unknown parameter)", body = ErrorBody),
         (status = 404, description = "`venue_not_found`", body = ErrorBody),
-        (status = 422, description = "`invalid_range` (`to` not after `from`, too far from now, over 672 windows)", body = ErrorBody),
+        (status = 422, description = "`invalid_range` (`to` not after `from`, more than 366 days from now, over 672 windows)", body = ErrorBody),
         (status = 503, description = "`busy`, `unavailable`, `storage_error` (with `Retry-After`), `window_corrupt` (without)", body = ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
 )]
@@ -64,7 +65,9 @@ async fn windows(
     query: web::Query<WindowsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let venue = state.services.venues.find(&venue)?;
-    let windows = state.services.availability.windows(&venue, query.from, query.to).await?;
+    let now = state.services.now();
+    let (from, to) = (client_time::checked_opt(query.from, now)?, client_time::checked_opt(query.to, now)?);
+    let windows = state.services.availability.windows(&venue, from, to).await?;
     let body: Vec<WindowJson> = windows.iter().map(|(key, counts)| WindowJson::new(key, counts)).collect();
     Ok(HttpResponse::Ok().json(body))
 }

@@ -11,6 +11,7 @@
 use chrono::DateTime;
 
 use crate::domain::{Checkout, ReservationStatus, ReservationView, ReserveRequest, Venue};
+use crate::service::in_flight::KeysInFlight;
 use crate::service::{Client, ServiceError, Services};
 use crate::stripe::{CheckoutSessionParams, StripeClient, StripeError, session_expires_at};
 
@@ -31,11 +32,13 @@ pub struct CheckoutService {
     stripe: StripeClient,
     /// Base of the pages Stripe sends the customer back to.
     public_url: String,
+    /// Keys of keyed reserves still opening their page (see `service::in_flight`).
+    keys_in_flight: KeysInFlight,
 }
 
 impl CheckoutService {
     pub fn new(services: Services, stripe: StripeClient, public_url: String) -> Self {
-        Self { services, stripe, public_url }
+        Self { services, stripe, public_url, keys_in_flight: KeysInFlight::default() }
     }
 
     /// Places a hold and opens its checkout page; a keyed retry returns the first page.
@@ -46,8 +49,23 @@ impl CheckoutService {
         key: Option<String>,
         client: &Client,
     ) -> Result<ReservationView, CheckoutError> {
+        // Claimed for the whole request - hold, checkout page, and the release if the
+        // page cannot be opened - so a keyed retry meanwhile gets `409
+        // idempotency_in_progress`, never the hold as it stands in between.
+        let _claim = key.as_deref().map(|k| self.keys_in_flight.claim(&venue.id, k)).transpose()?;
+        let keyed = key.is_some();
         let view = self.services.reservations.reserve(venue, request, key, client).await?;
-        if view.checkout.is_some() || view.status != ReservationStatus::Held {
+        if view.checkout.is_some() {
+            return Ok(view);
+        }
+        if keyed && view.status == ReservationStatus::Cancelled {
+            // The first request with this key could not open a page and released its
+            // hold (a customer never saw the id to cancel it): its answer stands.
+            return Err(CheckoutError::Provider(
+                "the first request with this Idempotency-Key got no checkout page".into(),
+            ));
+        }
+        if view.status != ReservationStatus::Held {
             return Ok(view);
         }
         match self.open_session(venue, &view).await {

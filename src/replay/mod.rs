@@ -126,7 +126,7 @@ pub fn rebuild_snapshot(log: &EventLog, snapshots: &SnapshotDir, now: DateTime<U
     let outcome = state.fold_tail(log, log.last_seq()?)?;
     anyhow::ensure!(outcome.bad.is_empty(), "the log has {} bad records; not writing a snapshot", outcome.bad.len());
     state.drop_settled(now);
-    Ok(snapshots.write(&state)?)
+    Ok(snapshots.write_anchored(&state, log)?)
 }
 
 /// Writes every record (optionally of one venue) as a JSON line: `{seq, record}`, the

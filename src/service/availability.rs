@@ -18,7 +18,10 @@ use crate::actors::messages::GetCounts;
 use crate::actors::read_view::{ReadView, Seen};
 use crate::clock::Clock;
 use crate::domain::{Venue, VenueId, Window, WindowCounts, WindowKey};
-use crate::limits::{SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
+use crate::limits::{LIVE_RANGE_READ_BATCH, LIVE_RANGE_READS_MAX, SALES_HORIZON_DAYS_MAX, WINDOWS_PER_QUERY_MAX};
+
+/// Range reads for live streams running at once (process-wide).
+static RANGE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(LIVE_RANGE_READS_MAX);
 
 /// One window's counts and version (see `LiveHub::next_version`; 0 for a window
 /// without an actor).
@@ -65,14 +68,30 @@ impl Availability {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<VersionedCounts>, ServiceError> {
+        let starts = window_starts(self.clock.now(), from, to)?;
+        // A schedule change makes every stream re-read its range at once: a thousand
+        // streams would read hundreds of windows each, all together, and starve every
+        // other request. Reads take turns instead, and yield between batches.
+        let _turn = RANGE_READS.acquire().await.expect("the range-read semaphore is never closed");
         let now = self.clock.now();
-        self.versioned_counts(venue, window_starts(now, from, to)?, now).await
+        let mut counts = Vec::with_capacity(starts.len());
+        for some in starts.chunks(LIVE_RANGE_READ_BATCH) {
+            counts.extend(self.versioned_counts(venue, some.to_vec(), now).await?);
+            tokio::task::yield_now().await;
+        }
+        Ok(counts)
     }
 
     /// Follows the venue's durable count changes; resumes after `last_event_id` when
     /// the hub still has what came after it.
-    pub fn subscribe(&self, venue: &VenueId, last_event_id: Option<&str>) -> Result<Subscription, HubFull> {
-        self.live.subscribe(venue, last_event_id)
+    /// `client`: the client's IP, whose streams are capped (`[limits] streams_per_ip`).
+    pub fn subscribe(
+        &self,
+        venue: &VenueId,
+        last_event_id: Option<&str>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Subscription, HubFull> {
+        self.live.subscribe(venue, last_event_id, client)
     }
 
     /// The hub live streams follow (event ids, subscriber counts).

@@ -5,7 +5,7 @@
 
 use crate::actors::messages::WindowError;
 use crate::domain::Rejection;
-use crate::limits::IDEMPOTENCY_KEY_LEN_MAX;
+use crate::limits::{IDEMPOTENCY_KEY_LEN_MAX, RECORD_BYTES_MAX};
 use crate::store::{JournalError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +34,18 @@ pub enum ServiceError {
     TooManyActiveHolds { max: u32 },
     #[error("at most {max} venues")]
     TooManyVenues { max: usize },
+    #[error("the request would make a record of {bytes} bytes, over the limit of {max}")]
+    RecordTooLarge { bytes: usize, max: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl From<JournalError> for ServiceError {
     fn from(error: JournalError) -> Self {
-        Self::Unavailable(error.to_string())
+        match error {
+            JournalError::RecordTooLarge(e) => Self::RecordTooLarge { bytes: e.bytes, max: RECORD_BYTES_MAX },
+            other => Self::Unavailable(other.to_string()),
+        }
     }
 }
 
@@ -51,6 +56,7 @@ impl From<WindowError> for ServiceError {
             WindowError::Rejected(rejection) => Self::Rejected(rejection),
             WindowError::Unavailable(reason) => Self::Unavailable(reason),
             WindowError::Corrupt { window, seq, reason } => Self::WindowCorrupt { window, seq, reason },
+            WindowError::RecordTooLarge(bytes) => Self::RecordTooLarge { bytes, max: RECORD_BYTES_MAX },
         }
     }
 }

@@ -18,6 +18,7 @@
 pub mod availability;
 pub mod client_holds;
 pub mod error;
+pub mod in_flight;
 pub mod operator;
 pub mod payment_records;
 pub mod recovery;

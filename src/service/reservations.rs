@@ -3,13 +3,13 @@
 //! duplicate is refused) and the per-client cap on unpaid holds ([`ClientHolds`]).
 //! It holds no window state: every decision is the window's.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::client_holds::{Client, ClientHolds, Permit};
+use super::in_flight::{InFlight, KeysInFlight};
 use super::{ServiceError, Windows};
 use crate::actors::messages::{Execute, GetReservation, IdempotencyTag};
 use crate::clock::Clock;
@@ -28,25 +28,9 @@ pub struct Reservations {
     clock: Arc<dyn Clock>,
     sales_horizon_days: u32,
     /// Idempotency keys with a request in flight: a concurrent duplicate is refused.
-    keys_in_flight: Arc<Mutex<HashSet<String>>>,
+    keys_in_flight: KeysInFlight,
     /// The per-client cap on unpaid held slots; `None` when limits are off.
     client_holds: Option<ClientHolds>,
-}
-
-/// An idempotency key claimed by one request; released on drop.
-struct InFlight(Arc<Mutex<HashSet<String>>>, String);
-
-impl InFlight {
-    fn claim(keys: &Arc<Mutex<HashSet<String>>>, key: &str) -> Result<Self, ServiceError> {
-        let fresh = keys.lock().expect("in-flight lock is never poisoned: no panics under it").insert(key.to_owned());
-        fresh.then(|| Self(keys.clone(), key.to_owned())).ok_or(ServiceError::IdempotencyInProgress)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.lock().expect("in-flight lock is never poisoned").remove(&self.1);
-    }
 }
 
 impl Reservations {
@@ -57,7 +41,7 @@ impl Reservations {
         sales_horizon_days: u32,
         client_holds: Option<ClientHolds>,
     ) -> Self {
-        Self { windows, log, clock, sales_horizon_days, keys_in_flight: Arc::default(), client_holds }
+        Self { windows, log, clock, sales_horizon_days, keys_in_flight: KeysInFlight::default(), client_holds }
     }
 
     /// Places a hold; with an idempotency key, a retry gets the first answer.
@@ -72,8 +56,8 @@ impl Reservations {
         if key.is_empty() || key.len() > IDEMPOTENCY_KEY_LEN_MAX || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(ServiceError::BadIdempotencyKey);
         }
-        let in_flight = InFlight::claim(&self.keys_in_flight, &key)?;
-        match self.log.idempotency(&key)? {
+        let in_flight = self.keys_in_flight.claim(&venue.id, &key)?;
+        match self.log.idempotency(&venue.id, &key)? {
             None => {
                 let tag = IdempotencyTag { key, venue_id: venue.id.clone(), request: request.clone() };
                 self.place_hold(venue, request, Some((tag, in_flight)), client).await

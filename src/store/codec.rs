@@ -24,7 +24,15 @@ pub enum DecodeError {
     Invalid(#[from] InvalidRecord),
 }
 
-/// Encodes a record with its commit time.
+/// A record whose encoding would exceed `RECORD_BYTES_MAX`: the command that produced
+/// it is refused (never written, never applied); it is not a failure of the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a record of {bytes} bytes exceeds the limit of {RECORD_BYTES_MAX} bytes")]
+pub struct RecordTooLarge {
+    pub bytes: usize,
+}
+
+/// Encodes a record with its commit time (any size: [`check_size`] is the gate).
 pub fn encode(recorded_at: DateTime<Utc>, record: &Record) -> Vec<u8> {
     encode_stored(&convert::to_wire(recorded_at, record))
 }
@@ -33,8 +41,19 @@ pub fn encode(recorded_at: DateTime<Utc>, record: &Record) -> Vec<u8> {
 pub fn encode_stored(stored: &StoredRecord) -> Vec<u8> {
     let mut bytes = postcard::to_stdvec(stored).expect("postcard encodes every wire type into a Vec");
     frame::seal(&mut bytes);
-    assert!(bytes.len() <= RECORD_BYTES_MAX, "record of {} bytes exceeds RECORD_BYTES_MAX", bytes.len());
     bytes
+}
+
+/// `Ok` when the record's encoding fits in `RECORD_BYTES_MAX`; measured without
+/// building the bytes.
+pub fn check_size(recorded_at: DateTime<Utc>, record: &Record) -> Result<(), RecordTooLarge> {
+    let payload = postcard::experimental::serialized_size(&convert::to_wire(recorded_at, record))
+        .expect("postcard sizes every wire type");
+    let bytes = payload + CRC_BYTES;
+    if bytes > RECORD_BYTES_MAX {
+        return Err(RecordTooLarge { bytes });
+    }
+    Ok(())
 }
 
 /// Decodes bytes to the wire record, checking the checksum and that nothing trails.

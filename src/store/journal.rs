@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 
+use super::codec::{self, RecordTooLarge};
 use super::log::{EventLog, StoreError};
 use super::record::Record;
 use crate::limits::{JOURNAL_BATCH_SUBMISSIONS_MAX, JOURNAL_QUEUE_BATCHES_MAX, JOURNAL_QUEUE_SUBMISSIONS_MAX};
@@ -31,6 +32,10 @@ pub enum JournalError {
     WriteFailed(Arc<str>),
     #[error("the journal has stopped")]
     Stopped,
+    /// One record of the submission is too large to store: that submission alone is
+    /// refused (nothing of it written); the journal carries on.
+    #[error(transparent)]
+    RecordTooLarge(#[from] RecordTooLarge),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -114,7 +119,8 @@ impl Journal {
     }
 
     /// Submits records to be written in order; returns the submission's ticket and a
-    /// future that resolves once they are durable. An empty submission is a barrier: it
+    /// future that resolves once they are durable (or at once with
+    /// [`JournalError::RecordTooLarge`] if one of them cannot be stored). An empty submission is a barrier: it
     /// resolves once everything submitted before it is durable.
     pub fn append(
         &self,
@@ -136,7 +142,16 @@ impl Journal {
     }
 
     fn submit(&self, records: Vec<(DateTime<Utc>, Record)>, reply: Reply) -> u64 {
+        // Measured on the caller's thread, before the lock: the writer thread stays
+        // free of the work, and an oversized record never reaches sled.
+        let too_large = records.iter().find_map(|(at, record)| codec::check_size(*at, record).err());
         let mut sender = self.inner.sender.lock().expect("journal sender lock is never poisoned: no panics under it");
+        if let Some(too_large) = too_large {
+            let _ = reply.send(Err(too_large.into()));
+            // No ticket of its own: waiting on the previous one waits for everything
+            // submitted before, and never for a submission that will not be written.
+            return sender.next_ticket - 1;
+        }
         let ticket = sender.next_ticket;
         sender.next_ticket += 1;
         let submission = Submission { ticket, records, reply };

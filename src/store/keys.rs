@@ -5,7 +5,7 @@
 //! | `L`    | seq (u64 BE)                                  | encoded record     |
 //! | `W`    | venue len (u8), venue, start (u64 BE, biased), seq | empty         |
 //! | `R`    | reservation id (16 bytes)                     | seq of HoldPlaced  |
-//! | `K`    | idempotency key (UTF-8)                       | seq of the answer  |
+//! | `K`    | venue len (u8), venue, idempotency key (UTF-8) | seq of the answer |
 //! | `V`    | venue len (u8), venue, seq                    | empty              |
 //! | `O`    | reservation id (16 bytes), payment intent     | seq of RefundOwed  |
 //! | `S`    | reservation id (16 bytes)                     | seq of CheckoutOpened |
@@ -150,7 +150,18 @@ pub fn reservation(id: &crate::domain::ReservationId) -> [u8; 17] {
     key
 }
 
-pub fn idempotency(key: &str) -> Vec<u8> {
+/// `K` key of an idempotency key, scoped by venue: the same key sent to two venues
+/// names two requests.
+pub fn idempotency(venue: &VenueId, key: &str) -> Vec<u8> {
+    let mut out = venue_prefix(IDEMPOTENCY, venue);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// The `K` key older versions wrote (the key alone, one namespace for every venue).
+/// Still read, so a retry of a request answered before the upgrade finds its answer;
+/// the record it points at is checked for its venue and key.
+pub fn idempotency_unscoped(key: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + key.len());
     out.push(IDEMPOTENCY);
     out.extend_from_slice(key.as_bytes());
@@ -202,7 +213,9 @@ pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
             key.extend_from_slice(&seq_bytes);
             ops.push(IndexOp::Insert(key, Vec::new()));
         }
-        Record::Idempotency(entry) => ops.push(IndexOp::Insert(idempotency(&entry.key), seq_bytes.to_vec())),
+        Record::Idempotency(entry) => {
+            ops.push(IndexOp::Insert(idempotency(&entry.venue_id, &entry.key), seq_bytes.to_vec()))
+        }
     }
     ops
 }

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::codec::{self, DecodeError};
+use super::fault::WriteFaults;
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
 use crate::domain::{RefundFailure, RefundReason, ReservationId, Venue, VenueId, WindowEvent, WindowKey};
-use crate::limits::SLED_CACHE_BYTES;
+use crate::limits::{RECORD_BYTES_MAX, SLED_CACHE_BYTES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,6 +27,8 @@ pub enum StoreError {
     Corrupt { seq: u64, source: DecodeError },
     #[error("index points at seq {seq}, which is missing or not the expected kind of record")]
     DanglingIndex { seq: u64 },
+    #[error(transparent)]
+    RecordTooLarge(#[from] codec::RecordTooLarge),
 }
 
 /// A refund the log says is owed and not yet settled.
@@ -51,6 +54,7 @@ pub struct EventLog {
     /// `sync_file_range`, which survives a crash of the process but not of the machine.
     data_file: std::sync::Arc<File>,
     dir: PathBuf,
+    faults: WriteFaults,
 }
 
 impl EventLog {
@@ -65,11 +69,16 @@ impl EventLog {
             other => StoreError::Sled(other),
         })?;
         let data_file = std::sync::Arc::new(File::open(dir.join("db"))?);
-        Ok(Self { db, data_file, dir: dir.to_owned() })
+        Ok(Self { db, data_file, dir: dir.to_owned(), faults: WriteFaults::default() })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The test seam that makes writes fail or stall (see `store::fault`).
+    pub fn faults(&self) -> &WriteFaults {
+        &self.faults
     }
 
     /// The seq of the last record, 0 when the log is empty (seqs start at 1).
@@ -81,10 +90,17 @@ impl EventLog {
     /// Writes `records` as seqs `first_seq..`, with their index entries, atomically.
     /// Not durable until [`EventLog::make_durable`] returns.
     pub fn write_batch(&self, first_seq: u64, records: &[(DateTime<Utc>, Record)]) -> Result<(), StoreError> {
+        self.faults.before_write()?;
         let mut batch = sled::Batch::default();
         for (offset, (recorded_at, record)) in records.iter().enumerate() {
             let seq = first_seq + offset as u64;
-            batch.insert(&keys::log(seq)[..], codec::encode(*recorded_at, record));
+            let bytes = codec::encode(*recorded_at, record);
+            // The journal refuses oversized records before they get here; a direct
+            // writer gets an error, never a record that readers would refuse.
+            if bytes.len() > RECORD_BYTES_MAX {
+                return Err(codec::RecordTooLarge { bytes: bytes.len() }.into());
+            }
+            batch.insert(&keys::log(seq)[..], bytes);
             for op in keys::index_entries(seq, record) {
                 match op {
                     keys::IndexOp::Insert(key, value) => batch.insert(key, value),
@@ -104,6 +120,14 @@ impl EventLog {
             self.data_file.sync_data()?;
         }
         Ok(())
+    }
+
+    /// The CRC-32C stored with the record at `seq` (its last 4 bytes), if it exists:
+    /// what a snapshot ending at `seq` records to prove it belongs to this log.
+    pub fn record_crc(&self, seq: u64) -> Result<Option<u32>, StoreError> {
+        let Some(bytes) = self.db.get(keys::log(seq))? else { return Ok(None) };
+        let tail = bytes.len().checked_sub(super::frame::CRC_BYTES).map(|at| &bytes[at..]);
+        Ok(tail.and_then(|t| t.try_into().ok()).map(u32::from_le_bytes))
     }
 
     /// The record at `seq`, decoded.
@@ -209,9 +233,19 @@ impl EventLog {
         }
     }
 
-    /// The recorded answer to a keyed create request, if any.
-    pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyEntry>, StoreError> {
-        let Some(seq) = self.db.get(keys::idempotency(key))? else { return Ok(None) };
+    /// The recorded answer to a keyed create request at `venue`, if any. Keys are
+    /// scoped by venue; an entry of the older unscoped index counts only if its record
+    /// names this venue and key.
+    pub fn idempotency(&self, venue: &VenueId, key: &str) -> Result<Option<IdempotencyEntry>, StoreError> {
+        if let Some(entry) = self.idempotency_at(&keys::idempotency(venue, key))? {
+            return Ok(Some(entry));
+        }
+        let legacy = self.idempotency_at(&keys::idempotency_unscoped(key))?;
+        Ok(legacy.filter(|entry| &entry.venue_id == venue && entry.key == key))
+    }
+
+    fn idempotency_at(&self, index_key: &[u8]) -> Result<Option<IdempotencyEntry>, StoreError> {
+        let Some(seq) = self.db.get(index_key)? else { return Ok(None) };
         let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
         match self.read(seq)? {
             Some((_, Record::Idempotency(entry))) => Ok(Some(entry)),

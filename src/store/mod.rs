@@ -8,10 +8,12 @@
 //! - [`keys`]: the key layout in sled (log, per-window index, lookup indexes).
 //! - [`log`]: opening the database and reading it (one window, all history, indexes).
 //! - [`journal`]: the single writer thread: batch, write, flush, fdatasync, release.
+//! - [`fault`]: the test seam that makes log writes fail or stall.
 
 pub mod codec;
 pub mod convert;
 mod convert_refund;
+pub mod fault;
 pub mod frame;
 mod integrity;
 pub mod journal;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::objects::{expandable_id, null_as_empty};
+use crate::limits::{CURRENCY_LEN_MAX, STRIPE_ID_LEN_MAX};
 
 /// A Stripe event (`evt_…`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -118,8 +119,14 @@ pub enum IgnoreReason {
 
 /// The payload could not be read as a Stripe event of the expected shape.
 #[derive(Debug, thiserror::Error)]
-#[error("webhook payload is not a Stripe event qskip understands: {0}")]
-pub struct EventError(#[from] serde_json::Error);
+pub enum EventError {
+    #[error("webhook payload is not a Stripe event qskip understands: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A field qskip would keep is longer than any Stripe sends: refused before it can
+    /// reach an event record (whose size is bounded).
+    #[error("webhook field {field} is {len} bytes long; at most {max} are accepted")]
+    TooLong { field: &'static str, len: usize, max: usize },
+}
 
 /// Parses a verified raw webhook body.
 pub fn parse_event(payload: &[u8]) -> Result<Event, EventError> {
@@ -132,7 +139,27 @@ pub fn action_for(event: &Event) -> Result<WebhookAction, EventError> {
         return Ok(WebhookAction::Ignore(IgnoreReason::UnhandledType(event.event_type.clone())));
     };
     let session = CheckoutSessionObject::deserialize(&event.data.object)?;
+    check_lengths(event, &session)?;
     Ok(decide(kind, &event.id, event.created, &session))
+}
+
+/// Bounds every field of a session event that can end up in a record or a log line.
+fn check_lengths(event: &Event, session: &CheckoutSessionObject) -> Result<(), EventError> {
+    let fields = [
+        ("id", Some(event.id.as_str()), STRIPE_ID_LEN_MAX),
+        ("data.object.id", Some(session.id.as_str()), STRIPE_ID_LEN_MAX),
+        ("payment_intent", session.payment_intent.as_deref(), STRIPE_ID_LEN_MAX),
+        ("client_reference_id", session.client_reference_id.as_deref(), STRIPE_ID_LEN_MAX),
+        ("metadata.reservation_id", session.metadata.get("reservation_id").map(String::as_str), STRIPE_ID_LEN_MAX),
+        ("currency", session.currency.as_deref(), CURRENCY_LEN_MAX),
+    ];
+    for (field, value, max) in fields {
+        let len = value.map_or(0, str::len);
+        if len > max {
+            return Err(EventError::TooLong { field, len, max });
+        }
+    }
+    Ok(())
 }
 
 /// Parses a verified raw webhook body and decides what to do with it.

@@ -47,7 +47,6 @@ async fn same_key_with_another_request_is_refused() {
         (VENUE, body(app.window(2), 2)),
         (VENUE, json!({ "quantity": 2, "window_start": rfc3339(start) })),
         (VENUE, json!({ "quantity": 2, "window_start": rfc3339(start), "email": "bob@example.com" })),
-        ("club", body(start, 2)),
     ];
     for (venue, changed) in &changes {
         let response = app.reserve_at(venue, changed, Some("key-1")).await;
@@ -55,9 +54,23 @@ async fn same_key_with_another_request_is_refused() {
     }
     assert_eq!(app.window_counts(VENUE, start).await.held, 2, "refused retries change nothing");
     assert_eq!(app.window_counts(VENUE, app.window(2)).await.held, 0);
-    assert_eq!(app.window_counts("club", start).await.held, 0);
     // The original request still gets its answer.
     assert_eq!(created(app.reserve_at(VENUE, &body(start, 2), Some("key-1")).await).await.id, first.id);
+}
+
+/// Keys are scoped by venue: the same key at another venue is another request, and
+/// each venue's retry gets its own answer.
+#[actix_web::test]
+async fn the_same_key_at_another_venue_is_another_request() {
+    let app = spawn_app_with(AppOptions::capacity(5).venue(VenueSpec::new("club", 40))).await;
+    let start = app.window(1);
+    let at_bar = created(app.reserve_at(VENUE, &body(start, 2), Some("order-17")).await).await;
+    let at_club = created(app.reserve_at("club", &body(start, 2), Some("order-17")).await).await;
+    assert_ne!(at_bar.id, at_club.id);
+    assert_eq!(created(app.reserve_at(VENUE, &body(start, 2), Some("order-17")).await).await.id, at_bar.id);
+    assert_eq!(created(app.reserve_at("club", &body(start, 2), Some("order-17")).await).await.id, at_club.id);
+    assert_eq!(app.window_counts(VENUE, start).await.held, 2);
+    assert_eq!(app.window_counts("club", start).await.held, 2);
 }
 
 #[actix_web::test]

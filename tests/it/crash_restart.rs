@@ -287,7 +287,10 @@ async fn holds_that_expire_during_downtime_are_dead_after_a_restart() {
 /// request touches its window again.
 #[actix_web::test]
 async fn expiry_timers_are_rebuilt_after_a_restart() {
-    let home = BinaryHome::new(vec![VenueSpec::new(VENUE, 8).hold_ttl_secs(2)]);
+    // The hold must outlive the graceful stop, which waits up to SHUTDOWN_TIMEOUT_SECS
+    // for idle keep-alive connections (the test's client keeps one).
+    let ttl_secs = u32::try_from(qskip::limits::SHUTDOWN_TIMEOUT_SECS).expect("a few seconds") + 3;
+    let home = BinaryHome::new(vec![VenueSpec::new(VENUE, 8).hold_ttl_secs(ttl_secs)]);
     let start = wall_window(1);
     let mut binary = home.start();
     let hold = created(binary.reserve_in(VENUE, start, 1).await).await;

@@ -965,7 +965,7 @@ fn key_layout_matches_the_catalogue() {
     assert_eq!(keys::index_entries(seq, &by_name("venue_registered.bin")), vec![Insert(v_key, vec![])]);
     assert_eq!(
         keys::index_entries(seq, &by_name("idempotency_reserved.bin")),
-        vec![Insert(b"Kcheckout-7f3a9c".to_vec(), seq_be.clone())]
+        vec![Insert(b"K\x08demo-barcheckout-7f3a9c".to_vec(), seq_be.clone())]
     );
 
     // `O`: a refund still owed, keyed by reservation id (16 raw bytes) then the payment

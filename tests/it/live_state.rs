@@ -117,8 +117,12 @@ async fn workload_step(
         8 => app.advance(Duration::seconds(rng.below(240) as i64)),
         9 => {
             if let Some(id) = pick(rng, ids) {
-                let amount = if rng.below(3) == 0 { Some(1) } else { None };
-                let payment = Payment { intent: format!("pi_{step}"), amount_minor: amount, currency: None };
+                // A wrong amount now and then (owed back); else the reservation's price.
+                let price = app.get_reservation(&id).await.json::<serde_json::Value>().await.ok();
+                let price = price.and_then(|r| r["amount_minor"].as_u64());
+                let amount = if rng.below(3) == 0 { Some(1) } else { price };
+                let currency = Some("eur".to_owned());
+                let payment = Payment { intent: format!("pi_{step}"), amount_minor: amount, currency };
                 if let Ok(view) = app.services.payments.record_payment(parse(&id), payment).await
                     && let Some(owed) = view.refunds.iter().find(|f| f.refund_id.is_none())
                     && rng.below(2) == 0

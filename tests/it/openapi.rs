@@ -363,3 +363,18 @@ async fn the_docs_page_is_self_contained_html() {
         assert!(!lower.contains(needle), "the docs page references {needle:?}: no external resources");
     }
 }
+
+/// The docs page runs in a real browser under its hash-based policy (an inline script
+/// the policy did not allow would leave `#main` empty).
+#[actix_web::test]
+async fn the_docs_page_renders_in_a_browser_under_its_policy() {
+    crate::browser::bounded(async {
+        let app = spawn_app().await;
+        let driver = crate::browser::Driver::start();
+        let browser = driver.browser(crate::browser::Size::Desktop).await;
+        browser.goto(&app.url("/docs")).await.expect("the docs page loads");
+        browser.until_text("#main", |t| t.contains("/v1/venues/{venue}/reservations")).await;
+        browser.client.clone().close().await.expect("the session closes");
+    })
+    .await;
+}

@@ -125,23 +125,6 @@ fn full() -> StoredSnapshot {
     })
 }
 
-/// `full` as V2 writes it: the settled refund records what it paid back, and the owed
-/// one waits for an operator.
-fn full_v2() -> StoredSnapshot {
-    let StoredSnapshot::V1(base) = full() else { unreachable!("full() is a V1 snapshot") };
-    let state = |id: u8, intent: &str, refunded_minor, failure| RefundStateV2 {
-        venue_id: "demo-bar".into(),
-        start_us: START_US,
-        reservation_id: [id; 16],
-        payment_intent: intent.into(),
-        refunded_minor,
-        failure,
-    };
-    let failure = RefundFailureV2 { attempts: 16, error: "Stripe answered 400".into(), failed_at_us: TAKEN_AT_US - 1 };
-    let refunds = vec![state(2, "pi_second", Some(900), None), state(3, "pi_late", None, Some(failure))];
-    StoredSnapshot::V2(SnapshotV2 { base, refunds })
-}
-
 fn empty() -> StoredSnapshot {
     StoredSnapshot::V1(SnapshotV1 {
         last_seq: 0,
@@ -152,8 +135,26 @@ fn empty() -> StoredSnapshot {
     })
 }
 
+/// `full()` as the service writes it (V2): tied to its log record, and with the refund
+/// states V1 cannot hold (the settled refund records what it paid back; the owed one
+/// waits for an operator).
+fn anchored() -> StoredSnapshot {
+    let StoredSnapshot::V1(body) = full() else { unreachable!("full() is a V1 snapshot") };
+    let state = |id: u8, intent: &str, refunded_minor, failure| RefundStateV2 {
+        venue_id: "demo-bar".into(),
+        start_us: START_US,
+        reservation_id: [id; 16],
+        payment_intent: intent.into(),
+        refunded_minor,
+        failure,
+    };
+    let failure = RefundFailureV2 { attempts: 16, error: "Stripe answered 400".into(), failed_at_us: TAKEN_AT_US - 1 };
+    let refunds = vec![state(2, "pi_second", Some(900), None), state(3, "pi_late", None, Some(failure))];
+    StoredSnapshot::V2(SnapshotV2 { anchor_crc: Some(0x8d2c_41f3), body, refunds })
+}
+
 fn good() -> Vec<(&'static str, StoredSnapshot)> {
-    vec![("empty.snap", empty()), ("full.snap", full()), ("full_v2.snap", full_v2())]
+    vec![("empty.snap", empty()), ("full.snap", full()), ("anchored.snap", anchored())]
 }
 
 /// The refused fixtures, derived from `full.snap`.
@@ -205,13 +206,18 @@ fn good_fixtures_decode_to_their_values_and_reencode_identically() {
         assert_eq!(decoded, expected, "{name}");
         assert_eq!(codec::encode(&decoded), bytes, "{name}: re-encoding");
         // Through domain state and back: nothing lost, nothing reordered (a V1 snapshot
-        // comes back as the V2 of the same state, with no refund states).
+        // comes back as the unanchored V2 of the same state, with no refund states).
+        let anchor = convert::anchor_of(&decoded);
         let current = match decoded.clone() {
-            StoredSnapshot::V1(base) => StoredSnapshot::V2(SnapshotV2 { base, refunds: vec![] }),
+            StoredSnapshot::V1(body) => StoredSnapshot::V2(SnapshotV2 { anchor_crc: None, body, refunds: vec![] }),
             v2 => v2,
         };
         let state = convert::from_wire(decoded).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(convert::to_wire(&state), current, "{name}: via domain state");
+        let rewired = match anchor {
+            Some(anchor) => convert::to_wire_anchored(&state, anchor),
+            None => convert::to_wire(&state),
+        };
+        assert_eq!(rewired, current, "{name}: via domain state");
     }
 }
 
@@ -265,7 +271,7 @@ fn trailing_bytes_an_unknown_version_and_a_bad_magic_are_refused() {
     trailing.push(0);
     assert_eq!(codec::decode(&framed(&trailing)), Err(SnapshotDecodeError::Frame(FrameError::Trailing(1))));
     let mut next_version = payload.to_vec();
-    next_version[0] = 2;
+    next_version[0] = 2; // V1 = 0, V2 = 1: 2 is the first unknown version
     assert!(matches!(codec::decode(&framed(&next_version)), Err(SnapshotDecodeError::Frame(FrameError::Payload(_)))));
     let mut magic = bytes.clone();
     magic[0] = b'X';

@@ -154,3 +154,39 @@ fn replay_reports_a_snapshot_that_differs_from_the_log() {
     let v = &report.violations[0];
     assert_eq!((v.seq, v.window.clone()), (at, Some(key.to_string())), "{v:?}");
 }
+
+/// Issue 11: a snapshot proves it belongs to its log. One anchored to this log is used;
+/// one of another history at the same position (the anchor differs), or one ahead of
+/// the log's end, is set aside and never loaded, even after the log grows past it.
+#[test]
+fn a_snapshot_of_another_history_or_ahead_of_the_log_is_set_aside() {
+    let f = fixture(7);
+    let other = fixture(8);
+    let at = f.end / 2;
+    // Anchored to its own log: used.
+    let own = f.snapshots.write_anchored(&state_at(&f, at), &f.log).expect("write");
+    let recovered = recover(&f.log, &f.snapshots, f.now_end).expect("recover");
+    assert_eq!(recovered.snapshot_seq, Some(at));
+    assert_same(&recovered.state, &full(&f), "anchored snapshot + tail");
+    std::fs::remove_file(own).expect("remove");
+
+    // Another log's snapshot at the same position: its anchor is not this log's record.
+    let foreign = other.snapshots.write_anchored(&state_at(&other, at), &other.log).expect("write");
+    assert_ne!(f.log.record_crc(at).unwrap(), other.log.record_crc(at).unwrap(), "the histories differ at {at}");
+    std::fs::copy(&foreign, f.snapshots.file_of(at)).expect("copy the foreign snapshot in");
+    let recovered = recover(&f.log, &f.snapshots, f.now_end).expect("recover");
+    assert_eq!(recovered.snapshot_seq, None, "a foreign snapshot is not loaded");
+    assert_same(&recovered.state, &full(&f), "full replay");
+    assert!(!f.snapshots.file_of(at).exists(), "the foreign snapshot is set aside");
+    let aside = f.snapshots.file_of(at).with_extension("snap.rejected");
+    assert!(aside.exists(), "kept for the operator as {}", aside.display());
+
+    // A snapshot beyond the log's end (the log lost its tail): set aside at once, so it
+    // cannot be loaded once the log has grown past it again with different records.
+    let ahead = f.end + 5;
+    std::fs::copy(&foreign, f.snapshots.file_of(ahead)).expect("copy");
+    let recovered = recover(&f.log, &f.snapshots, f.now_end).expect("recover");
+    assert_eq!(recovered.snapshot_seq, None);
+    assert!(!f.snapshots.file_of(ahead).exists(), "the snapshot ahead of the log is set aside");
+    assert!(f.snapshots.list().expect("list").is_empty(), "no snapshot is left to load: {:?}", f.snapshots.list());
+}

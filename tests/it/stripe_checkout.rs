@@ -214,3 +214,35 @@ async fn wait_for_calls(server: &MockServer, to: &str) -> Vec<Request> {
     })
     .await
 }
+
+/// Issue 11, defect 4: a keyed retry while the first request waits on a slow, failing
+/// Stripe is told `409 idempotency_in_progress`, and after it the first request's own
+/// outcome (`503`, nothing held) - never `201 held` for a hold about to be released.
+#[actix_web::test]
+async fn a_keyed_retry_during_a_failing_checkout_never_sees_the_hold_in_between() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"type": "api_error"}}))
+                .set_delay(std::time::Duration::from_millis(700)),
+        )
+        .mount(&server)
+        .await;
+    let app = stripe_app(&server.uri(), 3).await;
+    let body = json!({ "window_start": crate::helpers::rfc3339(app.window(1)) });
+    let first = {
+        let (api, body) = (app.api.clone(), body.clone());
+        actix_web::rt::spawn(async move { api.reserve_at(VENUE, &body, Some("order-slow")).await })
+    };
+    // The hold is placed and Stripe is being asked.
+    wait_for_calls(&server, "/v1/checkout/sessions").await;
+    let during = app.reserve_at(VENUE, &body, Some("order-slow")).await;
+    assert_error(during, StatusCode::CONFLICT, "idempotency_in_progress").await;
+    let first = first.await.expect("the first request ran");
+    assert_error(first, StatusCode::SERVICE_UNAVAILABLE, "payment_provider_unavailable").await;
+    let after = app.reserve_at(VENUE, &body, Some("order-slow")).await;
+    assert_error(after, StatusCode::SERVICE_UNAVAILABLE, "payment_provider_unavailable").await;
+    assert_eq!(app.window_counts(VENUE, app.window(1)).await.held, 0, "nothing is left held");
+}

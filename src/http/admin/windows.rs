@@ -2,10 +2,10 @@
 //! confirmations, as its actor knows them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 
 use super::auth::authorize;
 use super::dto::WindowReservationsJson;
+use crate::http::client_time;
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 
@@ -26,7 +26,7 @@ use crate::http::{ApiError, AppState};
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`admin_disabled`", body = ErrorBody),
         (status = 404, description = "`venue_not_found`", body = ErrorBody),
-        (status = 422, description = "`window_not_aligned`", body = ErrorBody),
+        (status = 422, description = "`window_not_aligned`, `invalid_range` (more than 366 days from now)", body = ErrorBody),
         (status = 503, description = "`busy`, `unavailable`", body = ErrorBody),
     ),
     security(("admin_token" = [])),
@@ -38,7 +38,7 @@ pub async fn reservations(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let (venue, start) = path.into_inner();
-    let start: DateTime<Utc> = start.parse().map_err(|e| ApiError::bad_path(format!("start: {e}")))?;
+    let start = client_time::from_path("start", &start, state.services.now())?;
     let venue = state.services.venues.find(&venue)?;
     let (key, counts, views) = state.services.operator.window_reservations(&venue, start).await?;
     Ok(HttpResponse::Ok().json(WindowReservationsJson::new(&key, &counts, &views)))

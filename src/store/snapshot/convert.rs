@@ -19,8 +19,18 @@ use crate::store::wire::WindowKeyV1;
 /// Version tag of the log records snapshots are built from (`StoredRecord::V1`).
 pub const RECORD_VERSION: u32 = 0;
 
+/// `state` not tied to a log (tests, benchmarks; see `SnapshotV2::anchor_crc`).
 pub fn to_wire(state: &SnapshotState) -> StoredSnapshot {
-    let base = SnapshotV1 {
+    to_wire_with(state, None)
+}
+
+/// `state` tied to its log by `anchor_crc` (see `SnapshotV2`): what the service writes.
+pub fn to_wire_anchored(state: &SnapshotState, anchor_crc: u32) -> StoredSnapshot {
+    to_wire_with(state, Some(anchor_crc))
+}
+
+fn to_wire_with(state: &SnapshotState, anchor_crc: Option<u32>) -> StoredSnapshot {
+    let body = SnapshotV1 {
         last_seq: state.last_seq,
         record_version: RECORD_VERSION,
         taken_at_us: micros(state.taken_at),
@@ -28,13 +38,22 @@ pub fn to_wire(state: &SnapshotState) -> StoredSnapshot {
         windows: state.windows.values().map(window_to_wire).collect(),
     };
     let refunds = state.windows.values().flat_map(convert_refunds::refund_states).collect();
-    StoredSnapshot::V2(SnapshotV2 { base, refunds })
+    StoredSnapshot::V2(SnapshotV2 { anchor_crc, body, refunds })
+}
+
+/// The anchor a stored snapshot carries (`None`: a V1 snapshot, written before anchors,
+/// or one not tied to a log).
+pub fn anchor_of(stored: &StoredSnapshot) -> Option<u32> {
+    match stored {
+        StoredSnapshot::V1(_) => None,
+        StoredSnapshot::V2(snapshot) => snapshot.anchor_crc,
+    }
 }
 
 pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord> {
     let (snapshot, refunds) = match stored {
         StoredSnapshot::V1(snapshot) => (snapshot, Vec::new()),
-        StoredSnapshot::V2(SnapshotV2 { base, refunds }) => (base, refunds),
+        StoredSnapshot::V2(SnapshotV2 { body, refunds, .. }) => (body, refunds),
     };
     let mut refunds = convert_refunds::by_window(refunds);
     let state = from_wire_v1(snapshot, &mut refunds)?;

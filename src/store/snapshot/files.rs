@@ -14,6 +14,7 @@ use super::codec::{self, SnapshotDecodeError};
 use super::convert;
 use super::state::SnapshotState;
 use crate::limits::SNAPSHOTS_KEPT;
+use crate::store::{EventLog, StoreError};
 
 /// Name of the snapshot directory inside the data dir.
 pub const SNAPSHOT_DIR_NAME: &str = "snapshots";
@@ -48,16 +49,31 @@ impl SnapshotDir {
         self.path.join(format!("{last_seq:020}{SUFFIX}"))
     }
 
-    /// Writes `state` atomically and returns its path; then keeps only the newest
-    /// `SNAPSHOTS_KEPT` snapshots.
+    /// Writes `state` of `log`, anchored to the log record it ends at (see
+    /// `SnapshotV2`), atomically; returns its path. What the service writes.
+    pub fn write_anchored(&self, state: &SnapshotState, log: &EventLog) -> Result<PathBuf, StoreError> {
+        let anchor = match state.last_seq {
+            0 => 0,
+            seq => log.record_crc(seq)?.ok_or(StoreError::DanglingIndex { seq })?,
+        };
+        Ok(self.write_bytes(state.last_seq, &codec::encode(&convert::to_wire_anchored(state, anchor)))?)
+    }
+
+    /// Writes `state` without an anchor (a V1 snapshot: tests and benchmarks).
     pub fn write(&self, state: &SnapshotState) -> std::io::Result<PathBuf> {
+        self.write_bytes(state.last_seq, &codec::encode(&convert::to_wire(state)))
+    }
+
+    /// Writes a snapshot's bytes atomically under the name of `last_seq`; then keeps
+    /// only the newest `SNAPSHOTS_KEPT` snapshots.
+    fn write_bytes(&self, last_seq: u64, bytes: &[u8]) -> std::io::Result<PathBuf> {
         fs::create_dir_all(&self.path)?;
-        let bytes = codec::encode(&convert::to_wire(state));
-        let final_path = self.file_of(state.last_seq);
-        let tmp = self.path.join(format!("{:020}{TMP_SUFFIX}", state.last_seq));
+        let state_last_seq = last_seq;
+        let final_path = self.file_of(state_last_seq);
+        let tmp = self.path.join(format!("{state_last_seq:020}{TMP_SUFFIX}"));
         {
             let mut file = File::create(&tmp)?;
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
         }
         fs::rename(&tmp, &final_path)?;
@@ -101,10 +117,71 @@ impl SnapshotDir {
 
     /// Reads and strictly decodes one snapshot file.
     pub fn load(path: &Path) -> Result<SnapshotState, SnapshotLoadError> {
+        Self::load_anchored(path).map(|(state, _)| state)
+    }
+
+    /// [`SnapshotDir::load`], with the snapshot's anchor (`None` for a V1 file).
+    pub fn load_anchored(path: &Path) -> Result<(SnapshotState, Option<u32>), SnapshotLoadError> {
         let decode = |source| SnapshotLoadError::Decode { path: path.to_owned(), source };
         let bytes = fs::read(path).map_err(|source| SnapshotLoadError::Read { path: path.to_owned(), source })?;
         let stored = codec::decode(&bytes).map_err(decode)?;
-        convert::from_wire(stored).map_err(|e| decode(SnapshotDecodeError::Invalid(e.0)))
+        let anchor = convert::anchor_of(&stored);
+        let state = convert::from_wire(stored).map_err(|e| decode(SnapshotDecodeError::Invalid(e.0)))?;
+        Ok((state, anchor))
+    }
+
+    /// The newest snapshot that belongs to `log`, which ends at `log_end`: at start-up.
+    /// A snapshot ahead of the log's end, or whose anchor is not the checksum of the
+    /// log's record at its position, describes another history: it is set aside
+    /// (renamed to `*.snap.rejected`, kept for the operator) so it can never be loaded,
+    /// even once the log grows past it again. A V1 snapshot carries no anchor and is
+    /// checked as before. `None` means a full replay.
+    pub fn latest_for_log(&self, log: &EventLog, log_end: u64) -> Option<SnapshotState> {
+        for (seq, path) in self.list_logging_errors() {
+            let belongs = match Self::load_anchored(&path) {
+                _ if seq > log_end => Err(format!("it covers records up to {seq}; the log ends at {log_end}")),
+                Ok((state, _)) if state.last_seq != seq => {
+                    tracing::warn!(path = %path.display(), inner = state.last_seq, "snapshot name and content disagree; ignored");
+                    continue;
+                }
+                Ok((state, Some(anchor))) => match log.record_crc(seq) {
+                    Ok(Some(crc)) if crc == anchor => Ok(state),
+                    Ok(found) => Err(format!("its anchor {anchor:#010x} is not the log's record {seq} ({found:x?})")),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the log record a snapshot is anchored to; ignored");
+                        continue;
+                    }
+                },
+                Ok((state, None)) => Ok(state),
+                Err(error) => {
+                    tracing::warn!(%error, "unreadable snapshot ignored");
+                    continue;
+                }
+            };
+            match belongs {
+                Ok(state) => return Some(state),
+                Err(reason) => self.set_aside(&path, &reason),
+            }
+        }
+        None
+    }
+
+    /// Renames a snapshot that does not belong to the log out of the way.
+    fn set_aside(&self, path: &Path, reason: &str) {
+        let aside = path.with_extension(format!("{}.rejected", SUFFIX.trim_start_matches('.')));
+        match fs::rename(path, &aside) {
+            Ok(()) => tracing::warn!(path = %path.display(), aside = %aside.display(), reason, "snapshot set aside"),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, reason, "snapshot ignored (cannot set it aside)")
+            }
+        }
+    }
+
+    fn list_logging_errors(&self) -> Vec<(u64, PathBuf)> {
+        self.list().unwrap_or_else(|error| {
+            tracing::warn!(dir = %self.path.display(), %error, "cannot list snapshots; replaying the whole log");
+            Vec::new()
+        })
     }
 
     /// The newest snapshot that decodes and covers no more than `log_end` (a snapshot

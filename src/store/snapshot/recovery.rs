@@ -26,7 +26,7 @@ pub struct Recovered {
 /// Rebuilds the state at the end of `log`; windows settled at `now` are left out.
 pub fn recover(log: &EventLog, dir: &SnapshotDir, now: DateTime<Utc>) -> Result<Recovered, StoreError> {
     let log_end = log.last_seq()?;
-    let snapshot = dir.latest_good(log_end);
+    let snapshot = dir.latest_for_log(log, log_end);
     let snapshot_seq = snapshot.as_ref().map(|s| s.last_seq);
     let mut state = snapshot.unwrap_or_else(SnapshotState::empty);
     let outcome = state.fold_tail(log, log_end)?;

@@ -102,7 +102,7 @@ impl Worker {
         self.log.make_durable(true)?;
         let outcome = self.state.fold_tail(&self.log, through)?;
         self.state.drop_settled(self.clock.now());
-        let path = self.dir.write(&self.state)?;
+        let path = self.dir.write_anchored(&self.state, &self.log)?;
         let (windows, bad) = (self.state.windows.len(), outcome.bad.len());
         tracing::info!(path = %path.display(), seq = through, windows, records = outcome.records, bad, "snapshot written");
         Ok(())

@@ -15,16 +15,23 @@ use crate::store::wire::{RefundReasonV1, VenueV1};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredSnapshot {
     V1(SnapshotV1),
+    /// V1 tied to its log, with what V1 cannot say about refunds.
     V2(SnapshotV2),
 }
 
-/// V1 plus what it cannot say about refunds: what was refunded and which debts wait
-/// for an operator. Written from V2 on; V1 snapshots still load (no such refunds).
+/// A snapshot with the checksum of the log record it ends at, so that start-up can tell
+/// a snapshot of this log from one of a different history (a log that lost its tail in
+/// a power loss and then grew past the snapshot's position again), and the refund
+/// states V1 cannot hold: what was refunded and which debts wait for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotV2 {
-    pub base: SnapshotV1,
+    /// The CRC-32C stored with the log record at `body.last_seq` (the last 4 bytes of
+    /// its encoding); 0 when `last_seq` is 0. `None`: not tied to a log (tests,
+    /// benchmarks), checked like a V1 snapshot.
+    pub anchor_crc: Option<u32>,
+    pub body: SnapshotV1,
     /// Only refunds with something to say, ordered by (venue id, start, reservation id,
-    /// payment intent) as they appear in `base`.
+    /// payment intent) as they appear in `body`.
     pub refunds: Vec<RefundStateV2>,
 }
 

@@ -138,9 +138,8 @@ impl Model {
                     return Ok(events);
                 }
                 let due = price.unit_minor * u64::from(r.quantity);
-                let wrong_amount = payment.amount_minor.is_some_and(|paid| paid != due);
-                let wrong_currency =
-                    payment.currency.as_ref().is_some_and(|c| !c.eq_ignore_ascii_case(&price.currency));
+                let wrong_amount = payment.amount_minor.is_none_or(|paid| paid != due);
+                let wrong_currency = payment.currency.as_ref().is_none_or(|c| !c.eq_ignore_ascii_case(&price.currency));
                 let owed = |reason| WindowEvent::RefundOwed {
                     reservation_id: *reservation_id,
                     payment_intent: payment.intent.clone(),

@@ -89,15 +89,22 @@ fn a_wrong_currency_is_owed_back_as_amount_mismatch() {
 }
 
 #[test]
-fn currency_case_and_absent_amount_or_currency_are_no_mismatch() {
+fn currency_case_is_no_mismatch() {
     let (w, placed) = window_with(4, &[(1, 2)]);
     let now = placed + Duration::minutes(1);
-    for (amount, currency) in
-        [(Some(1000), Some("EUR")), (Some(1000), Some("Eur")), (None, Some("eur")), (Some(1000), None), (None, None)]
-    {
+    for currency in ["EUR", "Eur", "eur"] {
+        assert_eq!(w.decide(&pay(1, "pi_1", Some(1000), Some(currency)), now), Ok(vec![paid(1, "pi_1", false, now)]));
+    }
+}
+
+#[test]
+fn an_absent_amount_or_currency_is_owed_back_as_amount_mismatch() {
+    let (w, placed) = window_with(4, &[(1, 2)]);
+    let now = placed + Duration::minutes(1);
+    for (amount, currency) in [(None, Some("eur")), (Some(1000), None), (None, None)] {
         assert_eq!(
             w.decide(&pay(1, "pi_1", amount, currency), now),
-            Ok(vec![paid(1, "pi_1", false, now)]),
+            Ok(vec![owed(1, "pi_1", amount, currency, RefundReason::AmountMismatch, now)]),
             "{amount:?} {currency:?}"
         );
     }
@@ -143,7 +150,7 @@ fn paying_a_live_hold_confirms_it_on_time() {
     let mut w = Window::unopened(key(), 1);
     run(&mut w, &hold(1, 1), placed);
     let now = key().end() + Duration::minutes(5);
-    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(500), None), now), [paid(1, "pi_1", false, now)]);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(500), Some("eur")), now), [paid(1, "pi_1", false, now)]);
 }
 
 #[test]
@@ -190,6 +197,6 @@ fn paying_a_dead_hold_with_room_confirms_it_late() {
     let (mut w, placed) = window_with(2, &[(1, 2)]);
     run(&mut w, &cancel(1), placed);
     let now = placed + Duration::minutes(1);
-    assert_eq!(run(&mut w, &pay(1, "pi_1", None, None), now), [paid(1, "pi_1", true, now)]);
+    assert_eq!(run(&mut w, &pay(1, "pi_1", Some(1000), Some("eur")), now), [paid(1, "pi_1", true, now)]);
     assert_eq!(w.counts_at(now).available, 0);
 }

@@ -117,7 +117,7 @@ fn the_audit_refuses_a_second_effect_of_one_payment_and_a_refund_not_owed() {
     assert_eq!(w.audit(&issued("pi_1")), Err(Violation::RefundNotOwed("pi_1".into())));
     run(&mut w, &pay(1, "pi_1", Some(1), None), now);
     assert_eq!(w.audit(&mismatch), Err(Violation::PaymentCountedTwice("pi_1".into())));
-    run(&mut w, &pay(1, "pi_2", None, None), now);
+    run(&mut w, &pay(1, "pi_2", Some(1000), Some("eur")), now);
     let again = owed(1, "pi_2", None, None, RefundReason::AlreadyConfirmed, now);
     assert_eq!(w.audit(&again), Err(Violation::PaymentCountedTwice("pi_2".into())));
     assert_eq!(w.audit(&issued("pi_1")), Ok(()));

@@ -60,7 +60,27 @@ impl BinaryHome {
 
     /// Starts the binary; on failure returns why, with its stderr.
     pub fn try_start(&self) -> Result<BinaryApp, String> {
-        let mut child = self.command().spawn().map_err(|e| format!("cannot run qskip: {e}"))?;
+        self.try_start_command(self.command())
+    }
+
+    /// Starts the binary with a soft file-descriptor limit of `soft` (the hard limit
+    /// unchanged), as a shell with `ulimit -Sn` would.
+    pub fn start_with_soft_nofile(&self, soft: u64) -> BinaryApp {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = self.command();
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum;
+                let limit = rustix::process::Rlimit { current: Some(soft), maximum: hard };
+                rustix::process::setrlimit(rustix::process::Resource::Nofile, limit).map_err(std::io::Error::from)
+            });
+        }
+        self.try_start_command(command).unwrap_or_else(|failure| panic!("qskip did not start: {failure}"))
+    }
+
+    fn try_start_command(&self, mut command: Command) -> Result<BinaryApp, String> {
+        let mut child = command.spawn().map_err(|e| format!("cannot run qskip: {e}"))?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_done = drain(child.stderr.take().expect("stderr is piped"), stderr.clone());
         let (lines_tx, lines) = mpsc::channel();

@@ -72,6 +72,10 @@ pub struct LimitsConfig {
     pub active_hold_slots_per_client: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_ip_header: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections_per_ip: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streams_per_ip: Option<u32>,
 }
 
 impl LimitsConfig {
