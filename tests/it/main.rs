@@ -18,6 +18,7 @@ mod crash_restart;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
+mod fuzz_corpus;
 mod limits;
 mod live_state;
 mod live_stream;
