@@ -13,6 +13,7 @@ pub mod http;
 pub mod limits;
 pub mod payments;
 pub mod replay;
+pub mod sim;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

@@ -31,6 +31,7 @@ mod passivation;
 mod recovering;
 mod replay_tool;
 mod secrets_in_logs;
+mod sim;
 mod snapshot_fixtures;
 mod snapshot_history;
 mod snapshot_recovery;
