@@ -165,7 +165,8 @@ pub fn snapshot_decode(data: &[u8]) {
     }
     let Ok(stored) = snap_codec::decode(&bytes) else { return };
     let Ok(mut state) = convert::from_wire(stored) else { return };
-    let again = snap_codec::decode(&snap_codec::encode(&convert::to_wire(&state))).expect("re-encoded snapshot decodes");
+    let again =
+        snap_codec::decode(&snap_codec::encode(&convert::to_wire(&state))).expect("re-encoded snapshot decodes");
     assert_eq!(convert::from_wire(again).as_ref(), Ok(&state), "snapshot round trip");
     let _ = state_digest(state.windows.values());
     for window in state.windows.values_mut() {

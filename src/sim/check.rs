@@ -49,7 +49,7 @@ pub fn live_matches_log(world: &World) -> Result<(), String> {
     }
     let replayed = replay(world.disk.durable().iter())?;
     for (key, live) in &world.server.windows {
-        if !live.is_opened() && replayed.get(key).is_none() {
+        if !live.is_opened() && !replayed.contains_key(key) {
             continue; // loaded for a refused command; nothing written
         }
         let log = replayed.get(key).ok_or_else(|| format!("{key} is in memory but not in the log"))?;
