@@ -100,7 +100,9 @@ pub fn money(world: &World) -> Result<(), String> {
             (false, [refund]) => match &refund.refund_id {
                 Some(id) if at_stripe == [id.clone()] => {}
                 recorded => {
-                    return Err(format!("payment {intent}: refund recorded {recorded:?}, made at Stripe {at_stripe:?}"));
+                    return Err(format!(
+                        "payment {intent}: refund recorded {recorded:?}, made at Stripe {at_stripe:?}"
+                    ));
                 }
             },
             (false, []) => return Err(format!("payment {intent} neither confirmed nor refunded")),
