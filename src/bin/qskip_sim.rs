@@ -21,6 +21,12 @@ struct Args {
     /// Steps per seed before the fault-free drain.
     #[arg(long, default_value_t = 400)]
     steps: u64,
+    /// Base fault probability in percent (crash points weigh it; 0 = no faults).
+    #[arg(long, default_value_t = 1)]
+    faults: u64,
+    /// Print every step of the run to stderr.
+    #[arg(long)]
+    trace: bool,
 }
 
 fn main() -> ExitCode {
@@ -28,10 +34,12 @@ fn main() -> ExitCode {
     // Panics are reported as failures with their seed; the default hook would print
     // each one a second time.
     std::panic::set_hook(Box::new(|_| {}));
+    let options =
+        qskip::sim::Options { steps: args.steps, fault_percent: args.faults, mutation: None, trace: args.trace };
     let started = Instant::now();
     let (mut failures, mut total) = (0u64, qskip::sim::Stats::default());
     for seed in args.seed..args.seed.saturating_add(args.seeds) {
-        match qskip::sim::run(seed, args.steps) {
+        match qskip::sim::run(seed, &options) {
             Ok(stats) => total.add(&stats),
             Err(failure) => {
                 failures += 1;

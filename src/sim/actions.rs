@@ -9,7 +9,7 @@ use chrono::Duration;
 
 use super::stripe::{Delivery, WEBHOOK_SECRET};
 use super::world::{CrashPoint, Hold, Mutation, Waiter, World};
-use crate::domain::{Command, Payment, Price, PriceHistory, ReservationId, window_start_of};
+use crate::domain::{Checkout, Command, Payment, Price, PriceHistory, ReservationId, window_start_of};
 use crate::limits::WINDOW_SECS;
 use crate::stripe::{WebhookAction, event, signature};
 
@@ -17,8 +17,13 @@ use crate::stripe::{WebhookAction, event, signature};
 pub fn step(world: &mut World) -> Result<(), String> {
     world.stats.steps += 1;
     world.now += Duration::milliseconds(world.rng.below(20_000) as i64);
+    if world.fault(1) {
+        // The system clock steps back (NTP); nothing may assume time only grows.
+        world.now -= Duration::milliseconds(world.rng.below(30_000) as i64);
+    }
     match world.rng.below(100) {
-        0..30 => reserve(world),
+        0..27 => reserve(world),
+        27..30 => checkout(world),
         30..42 => pay(world),
         42..47 => cancel(world),
         47..50 => abandon(world),
@@ -27,7 +32,7 @@ pub fn step(world: &mut World) -> Result<(), String> {
         75..92 => world.flush(),
         92..95 => expiry_timers(world),
         95..97 => world.snapshot(),
-        97 => change_capacity(world),
+        97 => operator(world),
         _ if world.fault(50) => world.crash(CrashPoint::Kill),
         _ => world.flush(),
     }
@@ -50,6 +55,7 @@ fn pay(world: &mut World) -> Result<(), String> {
     let Some(hold) = world.rng.pick(&world.holds).cloned() else { return Ok(()) };
     let amount = if world.rng.chance(10) { hold.amount + 1 } else { hold.amount };
     world.stripe.pay(&mut world.rng, world.now, hold.id, amount, &hold.currency);
+    world.log(|| format!("paid {amount} for {} ({})", hold.id, hold.key));
     world.stats.payments += 1;
     Ok(())
 }
@@ -68,6 +74,7 @@ fn abandon(world: &mut World) -> Result<(), String> {
 pub fn deliver_due(world: &mut World) -> Result<(), String> {
     for delivery in world.stripe.take_due(&mut world.rng, world.now) {
         world.stats.deliveries += 1;
+        world.log(|| format!("deliver {}", delivery.event_id));
         deliver(world, delivery)?;
     }
     Ok(())
@@ -107,7 +114,15 @@ fn deliver(world: &mut World, delivery: Delivery) -> Result<(), String> {
 /// idempotency key, then record it.
 pub fn refund_pass(world: &mut World) -> Result<(), String> {
     let mutation = world.mutation;
-    for (key, id, intent) in super::check::owed_refunds(world.disk.written())? {
+    let owed = super::check::owed_refunds(world.disk.written())?;
+    // `RefundWorker::pass` makes the debts it read durable before acting on them.
+    if mutation != Some(Mutation::RefundUndurableDebt) && world.disk.has_unflushed() {
+        if world.fault(2) {
+            return world.crash(CrashPoint::FlushFailed);
+        }
+        world.disk.flush();
+    }
+    for (key, id, intent) in owed {
         if world.rng.chance(20) || world.dropped.contains(&intent) {
             continue; // waiting out a backoff
         }
@@ -129,6 +144,7 @@ pub fn refund_pass(world: &mut World) -> Result<(), String> {
                 refund
             }
         };
+        world.log(|| format!("refund {refund} of {intent} at Stripe"));
         if world.fault(2) {
             return world.crash(CrashPoint::AfterRefundBeforeRecord);
         }
@@ -155,11 +171,32 @@ fn expiry_timers(world: &mut World) -> Result<(), String> {
     Ok(())
 }
 
-/// An operator changes a window's capacity (a schedule change), possibly below what
-/// is already committed.
-fn change_capacity(world: &mut World) -> Result<(), String> {
+/// An operator changes a window's capacity (a schedule change, possibly below what is
+/// already committed) or releases a hold by hand.
+fn operator(world: &mut World) -> Result<(), String> {
+    if world.rng.chance(50) {
+        let Some(hold) = world.rng.pick(&world.holds).cloned() else { return Ok(()) };
+        let command = Command::Release { reservation_id: hold.id, by: "sim".into() };
+        return world.execute(&hold.key, command, Waiter::Nobody);
+    }
     let opened: Vec<_> = world.server.windows.iter().filter(|(_, w)| w.is_opened()).map(|(k, _)| k.clone()).collect();
     let Some(key) = world.rng.pick(&opened).cloned() else { return Ok(()) };
     let capacity = world.rng.below(5) as u32;
     world.execute(&key, Command::ChangeCapacity { capacity, by: "sim".into() }, Waiter::Nobody)
+}
+
+/// The checkout page of a hold opens (Stripe session recorded), or closes.
+fn checkout(world: &mut World) -> Result<(), String> {
+    let Some(hold) = world.rng.pick(&world.holds).cloned() else { return Ok(()) };
+    let session_id = format!("cs_page_{}", hold.id.as_bytes()[0] % 4);
+    let command = match world.rng.chance(70) {
+        true => {
+            let expires_at = world.now + Duration::minutes(30);
+            let url = format!("https://checkout.example/{session_id}");
+            let checkout = Checkout { session_id, url, expires_at, closed: false };
+            Command::OpenCheckout { reservation_id: hold.id, checkout }
+        }
+        false => Command::CloseCheckout { reservation_id: hold.id, session_id },
+    };
+    world.execute(&hold.key, command, Waiter::Nobody)
 }

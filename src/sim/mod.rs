@@ -38,6 +38,7 @@ const DRAIN_ROUNDS_MAX: u64 = 200;
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub seed: u64,
+    pub fault_percent: u64,
     pub step: u64,
     pub message: String,
 }
@@ -46,24 +47,36 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {} failed at step {}: {}\n  rerun: cargo run --release --bin qskip-sim -- --seed {}",
-            self.seed, self.step, self.message, self.seed
+            "seed {} failed at step {}: {}\n  rerun: cargo run --release --bin qskip-sim -- --seed {} --faults {} --trace",
+            self.seed, self.step, self.message, self.seed, self.fault_percent
         )
     }
 }
 
-/// Runs one seed for `steps` steps, then drains (faults off) and checks the money.
-pub fn run(seed: u64, steps: u64) -> Result<Stats, Failure> {
-    run_with(seed, steps, None)
+/// How a run goes; the default is what CI and the long run use.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Steps before the fault-free drain.
+    pub steps: u64,
+    /// Base probability of each fault, in percent per chance (crash points weigh it).
+    pub fault_percent: u64,
+    /// A bug planted in the modelled plumbing, to prove the checks catch it.
+    pub mutation: Option<Mutation>,
+    /// Print what happens, step by step, to stderr (to study a failing seed).
+    pub trace: bool,
 }
 
-/// [`run`] with a deliberate bug planted in the modelled plumbing, to show that the
-/// checks catch it (tests only).
-pub fn run_with(seed: u64, steps: u64, mutation: Option<Mutation>) -> Result<Stats, Failure> {
+impl Default for Options {
+    fn default() -> Self {
+        Self { steps: 400, fault_percent: 1, mutation: None, trace: false }
+    }
+}
+
+/// Runs one seed, then drains (faults off) and checks the money.
+pub fn run(seed: u64, options: &Options) -> Result<Stats, Failure> {
     let mut step = 0;
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_inner(seed, steps, mutation, &mut step)));
-    let fail = |message| Failure { seed, step, message };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_inner(seed, options, &mut step)));
+    let fail = |message| Failure { seed, fault_percent: options.fault_percent, step, message };
     match outcome {
         Ok(result) => result.map_err(fail),
         Err(panic) => {
@@ -74,10 +87,12 @@ pub fn run_with(seed: u64, steps: u64, mutation: Option<Mutation>) -> Result<Sta
     }
 }
 
-fn run_inner(seed: u64, steps: u64, mutation: Option<Mutation>, step: &mut u64) -> Result<Stats, String> {
+fn run_inner(seed: u64, options: &Options, step: &mut u64) -> Result<Stats, String> {
     let mut world = World::new(seed)?;
-    world.mutation = mutation;
-    while *step < steps {
+    world.mutation = options.mutation;
+    world.fault_percent = options.fault_percent;
+    world.trace = options.trace;
+    while *step < options.steps {
         *step += 1;
         actions::step(&mut world)?;
         check::every_step(&world)?;

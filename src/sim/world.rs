@@ -38,6 +38,9 @@ pub enum Mutation {
     AnswerBeforeFlush,
     /// The refund worker drops a debt after one failed call.
     DropFailedRefund,
+    /// The refund worker acts on debts written but not yet durable (the bug fixed in
+    /// `RefundWorker::pass`).
+    RefundUndurableDebt,
 }
 
 /// A hold the customer was told about (201 held).
@@ -105,6 +108,7 @@ pub struct World {
     pub mutation: Option<Mutation>,
     /// Debts the `DropFailedRefund` mutation gave up on.
     pub dropped: Vec<String>,
+    pub trace: bool,
     pub stats: Stats,
 }
 
@@ -132,6 +136,7 @@ impl World {
             fault_percent: 1,
             mutation: None,
             dropped: Vec::new(),
+            trace: false,
             stats,
         })
     }
@@ -144,6 +149,9 @@ impl World {
     /// Runs a command and queues its answer until the next flush.
     pub fn execute(&mut self, key: &WindowKey, command: Command, waiter: Waiter) -> Result<(), String> {
         let Executed { answer, seqs } = self.server.execute(&mut self.disk, key, &command, self.now)?;
+        self.log(|| {
+            format!("{key} {command:?} -> {:?} seqs {seqs:?}", answer.as_ref().map(|v| v.as_ref().map(|v| v.status)))
+        });
         if let Some(seqs) = &seqs {
             self.stats.records += seqs.end() - seqs.start() + 1;
         }
@@ -163,6 +171,7 @@ impl World {
             return self.crash(CrashPoint::FlushFailed);
         }
         self.disk.flush();
+        self.log(|| format!("flush: durable through {}", self.disk.durable().len()));
         if self.fault(1) {
             return self.crash(CrashPoint::AfterFlushBeforeReply);
         }
@@ -193,6 +202,7 @@ impl World {
     /// The process dies at `point` and starts again from the disk.
     pub fn crash(&mut self, point: CrashPoint) -> Result<(), String> {
         self.stats.crashes += 1;
+        self.log(|| format!("CRASH at {point:?}"));
         if point != CrashPoint::AfterFlushBeforeReply {
             self.disk.crash(&mut self.rng);
         }
@@ -206,6 +216,13 @@ impl World {
         self.server =
             Server::boot(&mut self.disk, &self.venues, self.now).map_err(|e| format!("boot after {point:?}: {e}"))?;
         super::check::after_recovery(self).map_err(|e| format!("after crash at {point:?}: {e}"))
+    }
+
+    /// A line of the trace (`--trace`), stamped with the simulated time.
+    pub fn log(&self, line: impl FnOnce() -> String) {
+        if self.trace {
+            eprintln!("[{} #{}] {}", self.now.format("%H:%M:%S%.3f"), self.stats.steps, line());
+        }
     }
 
     pub fn snapshot(&mut self) -> Result<(), String> {
