@@ -38,8 +38,8 @@ pub enum Violation {
 }
 
 /// `committed + quantity <= capacity`, without overflow: a crafted log may carry any
-/// quantity, and the sum must refuse it rather than wrap past the check (found by the
-/// `record_decode` fuzz target; `apply` would then panic on the counter).
+/// quantity, and the sum must refuse it rather than wrap past the check (`apply` would
+/// then panic on the counter; regression: fuzz/corpus/record_decode/crash_audit_*).
 fn fits(committed: u32, quantity: u32, capacity: u32) -> bool {
     u64::from(committed) + u64::from(quantity) <= u64::from(capacity)
 }
