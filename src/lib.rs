@@ -16,6 +16,7 @@ pub mod limits;
 pub mod payments;
 pub mod replay;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

@@ -43,6 +43,13 @@ pub enum Violation {
     CheckoutNotOpen(String),
 }
 
+/// `committed + quantity <= capacity`, without overflow: a crafted log may carry any
+/// quantity, and the sum must refuse it rather than wrap past the check (`apply` would
+/// then panic on the counter; regression: fuzz/corpus/record_decode/crash_audit_*).
+fn fits(committed: u32, quantity: u32, capacity: u32) -> bool {
+    u64::from(committed) + u64::from(quantity) <= u64::from(capacity)
+}
+
 impl Window {
     /// `Ok` when `event` is a legal next event; the grant checks are the
     /// never-oversell invariant: a hold or late confirmation only with room.
@@ -64,7 +71,7 @@ impl Window {
                 if *quantity == 0 {
                     return Err(Violation::ZeroQuantity);
                 }
-                if committed + quantity > capacity {
+                if !fits(committed, *quantity, capacity) {
                     return Err(Violation::OverCapacity { quantity: *quantity, committed, capacity });
                 }
                 Ok(())
@@ -79,7 +86,7 @@ impl Window {
                 match r.status {
                     ReservationStatus::Confirmed => Err(Violation::ConfirmedTwice(reservation_id.to_string())),
                     ReservationStatus::Held => Ok(()),
-                    _ if committed + r.quantity > capacity => {
+                    _ if !fits(committed, r.quantity, capacity) => {
                         Err(Violation::LateConfirmWithoutRoom { quantity: r.quantity, committed, capacity })
                     }
                     _ => Ok(()),
@@ -151,5 +158,31 @@ impl Window {
             }
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::{ReservationId, VenueId, WindowKey};
+
+    #[test]
+    fn a_quantity_that_overflows_the_count_is_over_capacity() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let key = WindowKey::new(VenueId::parse("v").expect("a valid id"), at);
+        let mut window = Window::unopened(key, 0);
+        window.apply(&WindowEvent::WindowOpened { capacity: u32::MAX });
+        let hold = |id: u8, quantity| WindowEvent::HoldPlaced {
+            reservation_id: ReservationId::from_bytes([id; 16]),
+            quantity,
+            placed_at: at,
+            expires_at: at,
+            email: None,
+        };
+        window.apply(&hold(1, 10));
+        let overflowing = hold(2, u32::MAX - 5);
+        assert!(matches!(window.audit(&overflowing), Err(Violation::OverCapacity { .. })));
     }
 }

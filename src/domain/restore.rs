@@ -52,6 +52,8 @@ impl Window {
                 return Err(RestoreError::DuplicateReservation(previous.id.to_string()));
             }
         }
+        // Held plus confirmed is summed on every decision (`counts_at`): it must fit too.
+        window.held.checked_add(window.confirmed).ok_or(RestoreError::Overflow)?;
         Ok(window)
     }
 
@@ -66,5 +68,33 @@ impl Window {
                 .reservations
                 .values()
                 .all(|r| r.refunds.iter().all(|f| f.is_settled()) && r.checkout.as_ref().is_none_or(|c| c.closed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::{ReservationId, VenueId};
+
+    #[test]
+    fn held_plus_confirmed_beyond_u32_is_refused() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let key = WindowKey::new(VenueId::parse("v").expect("a valid id"), at);
+        let reservation = |id: u8, status| Reservation {
+            id: ReservationId::from_bytes([id; 16]),
+            quantity: u32::MAX,
+            placed_at: at,
+            expires_at: at,
+            email: None,
+            status,
+            payment_ref: None,
+            confirmed_at: None,
+            refunds: Vec::new(),
+            checkout: None,
+        };
+        let parts = [reservation(1, ReservationStatus::Held), reservation(2, ReservationStatus::Confirmed)];
+        assert_eq!(Window::restore(key, u32::MAX, true, parts), Err(RestoreError::Overflow));
     }
 }
