@@ -19,6 +19,7 @@ use super::auth::authorize;
 use crate::backup::BackupError;
 use crate::backup::cut::durable_cut;
 use crate::backup::write::{backup_header, write_range};
+use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::limits::{BACKUP_STREAM_CHUNK_BYTES, BACKUP_STREAM_CHUNKS_QUEUED};
 
@@ -29,6 +30,22 @@ pub const DIGEST_HEADER: &str = "X-Qskip-Backup-Digest";
 
 type Chunk = Result<Bytes, std::io::Error>;
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/backup",
+    tag = "admin",
+    operation_id = "admin_backup",
+    summary = "Stream a backup file of every record up to a durable position (format: backups/README.md); sales go on",
+    responses(
+        (status = 200, description = "The backup file (`application/octet-stream`); headers `X-Qskip-Backup-Last-Seq` \
+                                      and `X-Qskip-Backup-Digest` state its position and state digest", body = Vec<u8>),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`admin_disabled`", body = ErrorBody),
+        (status = 500, description = "`backup_failed`", body = ErrorBody),
+        (status = 503, description = "`not_ready`: the journal has stopped", body = ErrorBody),
+    ),
+    security(("admin_token" = [])),
+)]
 pub async fn backup(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let log = state.services.log().clone();
