@@ -128,3 +128,42 @@ pub fn check_trailer(bytes: &[u8; TRAILER_BYTES], record_count: u64, body_crc: u
 fn field<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     bytes[at..at + N].try_into().expect("fields lie inside the fixed-size header and trailer")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(digest: Option<&str>) -> Header {
+        Header::new(1, 42, 1_764_331_500_000_000, digest.map(str::to_owned))
+    }
+
+    #[test]
+    fn a_header_round_trips_with_and_without_a_digest() {
+        let digest = "ab".repeat(32);
+        for header in [header(Some(&digest)), header(None), Header::new(1, 0, 0, Some(digest.clone()))] {
+            let bytes: [u8; HEADER_BYTES] = header.encode().try_into().expect("HEADER_BYTES long");
+            assert_eq!(Header::decode(&bytes).expect("decodes"), header);
+        }
+        assert_eq!(header(None).record_count, 42);
+        assert_eq!(Header::new(1, 0, 0, None).record_count, 0);
+    }
+
+    #[test]
+    fn a_header_stating_a_count_its_positions_contradict_is_refused() {
+        let mut bytes = header(None).encode();
+        bytes[32..40].copy_from_slice(&7u64.to_le_bytes());
+        bytes.truncate(80);
+        frame::seal(&mut bytes);
+        let bytes: [u8; HEADER_BYTES] = bytes.try_into().expect("HEADER_BYTES long");
+        let error = Header::decode(&bytes).expect_err("inconsistent").to_string();
+        assert!(error.contains("states records 1..=42 but a count of 7"), "{error}");
+    }
+
+    #[test]
+    fn a_trailer_checks_count_and_body_checksum() {
+        let trailer = encode_trailer(3, 0xdead_beef);
+        assert!(check_trailer(&trailer, 3, 0xdead_beef).is_ok());
+        assert!(matches!(check_trailer(&trailer, 4, 0xdead_beef), Err(BackupError::Trailer(_))));
+        assert!(matches!(check_trailer(&trailer, 3, 1), Err(BackupError::BodyChecksum { .. })));
+    }
+}

@@ -389,3 +389,23 @@ async fn with_archiving_a_kill_9_and_a_lost_data_dir_lose_nothing_acknowledged_b
         assert_eq!(status, expected, "{id}");
     }
 }
+
+#[actix_web::test]
+async fn a_service_whose_archive_is_ahead_of_its_log_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let app = spawn_app_with(sales_app_options()).await;
+    created(app.reserve_in(VENUE, app.window(1), 1).await).await;
+    let archive = dir.path().join("archive");
+    std::fs::create_dir_all(&archive).expect("created");
+    let end = app.services.log().last_seq().expect("readable");
+    write_segment(app.services.log(), &archive, 1, end).expect("written");
+
+    // A fresh data dir (a restore without --archive, say) would reuse those positions.
+    let fresh = dir.path().join("fresh");
+    let text =
+        format!("{}\n[archive]\ndir = {:?}\n", config_toml(&fresh, &app.venues), archive.to_str().expect("UTF-8"));
+    let config = Config::from_toml(&text, Path::new("fresh.toml")).expect("the config is valid");
+    let refused = Application::build(config, Arc::new(ManualClock::new(app.now()))).await;
+    let error = format!("{:#}", refused.err().expect("the service refuses to start"));
+    assert!(error.contains(&format!("holds records up to {end} but the log ends at 0")), "{error}");
+}
