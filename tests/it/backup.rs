@@ -1,8 +1,7 @@
 //! Backup and restore (`backups/README.md`): a backup taken from the running service
 //! under concurrent reservations and payments restores every reservation acknowledged
 //! before it, with its status, the state digest its header states and the refunds owed;
-//! damaged files are refused and leave nothing behind; with archiving on, a kill -9 and
-//! a lost data dir lose nothing acknowledged before the last archived position.
+//! damaged files are refused and leave nothing behind. Archiving: `backup_archive`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +11,6 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
 use qskip::app::Application;
-use qskip::backup::archive::{segments, write_segment};
 use qskip::backup::client::backup_remote;
 use qskip::backup::restore::{restore, verify};
 use qskip::backup::{BackupError, Header};
@@ -27,24 +25,23 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{
-    Api, AppOptions, BinaryHome, TestApp, VENUE, VenueSpec, config_toml, created, dev_result, eventually,
-    spawn_app_with, wall_window,
+    Api, AppOptions, TestApp, VENUE, VenueSpec, config_toml, created, dev_result, eventually, spawn_app_with,
 };
 use crate::stripe_fake::{event, mount_refunds, post_signed, stripe_toml};
 
-const TOKEN: &str = "test-admin-token-0123456789abcdef";
+pub const TOKEN: &str = "test-admin-token-0123456789abcdef";
 
 /// A reservation a client was told about, and when.
 #[derive(Debug, Clone)]
-struct Acked {
-    reserved: Instant,
+pub struct Acked {
+    pub reserved: Instant,
     /// When the payment was acknowledged, if it was.
-    paid: Option<Instant>,
+    pub paid: Option<Instant>,
 }
 
 /// Reserves one slot after another (paying every other one) in `starts`, moving on when
 /// a window is sold out, until `stop` or every window is full.
-async fn shopper(api: Api, starts: Vec<DateTime<Utc>>, stop: Arc<AtomicBool>) -> Vec<(String, Acked)> {
+pub async fn shopper(api: Api, starts: Vec<DateTime<Utc>>, stop: Arc<AtomicBool>) -> Vec<(String, Acked)> {
     let mut acked = Vec::new();
     let mut windows = starts.into_iter();
     let mut start = windows.next();
@@ -115,7 +112,7 @@ fn replay_digest(data_dir: &Path) -> String {
     report.digest
 }
 
-fn sales_app_options() -> AppOptions {
+pub fn sales_app_options() -> AppOptions {
     AppOptions::capacity(100).venue(VenueSpec::new("tiny", 4)).admin_token(TOKEN)
 }
 
@@ -258,154 +255,4 @@ async fn corrupt_truncated_wrong_version_and_foreign_files_are_refused_and_nothi
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).expect("created");
     assert_eq!(restore(&file, None, &empty).expect("restores").last_seq, header.last_seq);
-}
-
-#[actix_web::test]
-async fn an_archive_with_a_gap_or_from_another_service_is_refused() {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let app = spawn_app_with(sales_app_options()).await;
-    created(app.reserve_in(VENUE, app.window(1), 1).await).await;
-    let file = dir.path().join("base.qsbak");
-    let header = backup_remote(&app.address, TOKEN, &file).await.expect("the backup is taken");
-    for n in 2..=5 {
-        created(app.reserve_in(VENUE, app.window(n), 1).await).await;
-    }
-    let log = app.services.log();
-    let end = log.last_seq().expect("readable");
-    let archive = dir.path().join("archive");
-    std::fs::create_dir_all(&archive).expect("created");
-    let middle = header.last_seq + 2;
-    write_segment(log, &archive, 1, middle).expect("written");
-    write_segment(log, &archive, middle + 2, end).expect("written");
-    let error = restore(&file, Some(&archive), &dir.path().join("gap")).expect_err("a gap").to_string();
-    assert!(error.contains(&format!("the archive lacks records {}..={}", middle + 1, middle + 1)), "{error}");
-    assert!(!dir.path().join("gap").exists());
-
-    // Closing the gap restores everything.
-    write_segment(log, &archive, middle + 1, middle + 1).expect("written");
-    assert_eq!(segments(&archive).expect("listed").len(), 3);
-    let whole = restore(&file, Some(&archive), &dir.path().join("whole")).expect("restores");
-    assert_eq!((whole.last_seq, whole.segments), (end, 3));
-
-    // Another service's segment does not match the backup's records.
-    let other = spawn_app_with(sales_app_options()).await;
-    for n in 1..=5 {
-        created(other.reserve_in(VENUE, other.window(n), 3).await).await;
-    }
-    let foreign = dir.path().join("foreign");
-    std::fs::create_dir_all(&foreign).expect("created");
-    write_segment(other.services.log(), &foreign, 1, other.services.log().last_seq().expect("readable"))
-        .expect("written");
-    let error = restore(&file, Some(&foreign), &dir.path().join("mixed")).expect_err("foreign").to_string();
-    assert!(error.contains("from another service"), "{error}");
-}
-
-/// Reserves in the binary until `stop`, paying every other reservation.
-async fn binary_shopper(api: Api, stop: Arc<AtomicBool>) -> Vec<(String, Acked)> {
-    let starts: Vec<_> = (2..=9).map(wall_window).collect();
-    shopper(api, starts, stop).await
-}
-
-/// The largest last position of the segments in `dir`.
-fn archived_through(dir: &Path) -> u64 {
-    segments(dir).map(|s| s.iter().map(|s| s.last_seq).max().unwrap_or(0)).unwrap_or(0)
-}
-
-#[actix_web::test]
-async fn with_archiving_a_kill_9_and_a_lost_data_dir_lose_nothing_acknowledged_before_the_archive() {
-    let venues = vec![VenueSpec::new(VENUE, 400)];
-    let home = BinaryHome::new(venues.clone());
-    let archive = home.dir.path().join("archive");
-    let config = format!(
-        "admin_token = {TOKEN:?}\n{}\n[archive]\ndir = {:?}\nevery_secs = 1\nevery_records = 40\n",
-        config_toml(&home.data_dir, &venues),
-        archive.to_str().expect("UTF-8")
-    );
-    std::fs::write(&home.config, config).expect("the config is written");
-    let token_file = home.dir.path().join("token");
-    std::fs::write(&token_file, TOKEN).expect("written");
-    let mut binary = home.start();
-
-    // Some sales, a backup through the CLI, then sales until two more segments are
-    // written: the second began after every sale below was acknowledged.
-    let stop = Arc::new(AtomicBool::new(false));
-    for n in 2..=4 {
-        created(binary.reserve_in(VENUE, wall_window(n), 2).await).await;
-    }
-    let file = home.dir.path().join("base.qsbak");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_qskip"))
-        .args(["backup", "--url", &binary.api.address, "--token-file"])
-        .arg(&token_file)
-        .arg("--to")
-        .arg(&file)
-        .status()
-        .expect("qskip backup runs");
-    assert!(status.success(), "qskip backup failed");
-    let shoppers = futures_util::future::join_all((0..4).map(|_| binary_shopper(binary.api.clone(), stop.clone())));
-    let watcher = async {
-        let sales = eventually(StdDuration::from_secs(30), || async {
-            (binary.api.client.get(binary.api.url("/healthz")).send().await.is_ok() && archived_through(&archive) > 100)
-                .then_some(())
-        });
-        assert!(sales.await.is_some(), "nothing was archived");
-        let checkpoint = Instant::now();
-        let mut seen = segments(&archive).expect("listed").len();
-        let mut new_segments = 0;
-        let written = eventually(StdDuration::from_secs(30), || {
-            let now = segments(&archive).map(|s| s.len()).unwrap_or(0);
-            new_segments += now - seen;
-            seen = now;
-            async move { (new_segments >= 2).then_some(()) }
-        });
-        assert!(written.await.is_some(), "the archiver did not keep up");
-        stop.store(true, Ordering::Relaxed);
-        checkpoint
-    };
-    let (acked, checkpoint) = futures_util::future::join(shoppers, watcher).await;
-    binary.kill_9();
-    let acked: BTreeMap<String, Acked> = acked.into_iter().flatten().collect();
-    let covered: Vec<_> = acked.iter().filter(|(_, a)| a.paid.unwrap_or(a.reserved) < checkpoint).collect();
-    assert!(covered.len() > 10, "too few sales before the checkpoint: {}", covered.len());
-
-    std::fs::remove_dir_all(&home.data_dir).expect("the data dir is deleted");
-    let restored = std::process::Command::new(env!("CARGO_BIN_EXE_qskip"))
-        .args(["restore", "--from"])
-        .arg(&file)
-        .arg("--archive")
-        .arg(&archive)
-        .arg("--data-dir")
-        .arg(&home.data_dir)
-        .output()
-        .expect("qskip restore runs");
-    let said = String::from_utf8_lossy(&restored.stderr);
-    assert!(restored.status.success(), "restore failed: {said}");
-    let records: u64 = said.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("restored N records");
-    assert_eq!(records, archived_through(&archive), "every archived record is restored: {said}");
-
-    let binary = home.start();
-    for (id, ack) in covered {
-        let status = binary.reservation(id).await.status;
-        let expected = if ack.paid.is_some() { "confirmed" } else { "held" };
-        assert_eq!(status, expected, "{id}");
-    }
-}
-
-#[actix_web::test]
-async fn a_service_whose_archive_is_ahead_of_its_log_refuses_to_start() {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let app = spawn_app_with(sales_app_options()).await;
-    created(app.reserve_in(VENUE, app.window(1), 1).await).await;
-    let archive = dir.path().join("archive");
-    std::fs::create_dir_all(&archive).expect("created");
-    let end = app.services.log().last_seq().expect("readable");
-    write_segment(app.services.log(), &archive, 1, end).expect("written");
-
-    // A fresh data dir (a restore without --archive, say) would reuse those positions.
-    let fresh = dir.path().join("fresh");
-    let text =
-        format!("{}\n[archive]\ndir = {:?}\n", config_toml(&fresh, &app.venues), archive.to_str().expect("UTF-8"));
-    let config = Config::from_toml(&text, Path::new("fresh.toml")).expect("the config is valid");
-    let refused = Application::build(config, Arc::new(ManualClock::new(app.now()))).await;
-    let error = format!("{:#}", refused.err().expect("the service refuses to start"));
-    assert!(error.contains(&format!("holds records up to {end} but the log ends at 0")), "{error}");
 }

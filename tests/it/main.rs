@@ -15,6 +15,7 @@ mod api_idempotency;
 mod api_race;
 mod api_scenarios;
 mod backup;
+mod backup_archive;
 mod crash_restart;
 mod domain_dst;
 mod domain_props;
