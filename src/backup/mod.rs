@@ -11,6 +11,7 @@
 //! - [`write`]: streaming a range of the log into a file or an HTTP body.
 //! - [`read`]: reading a file back, checking every checksum and its completeness.
 //! - [`cut`]: a consistent position of a running service, without pausing sales.
+//! - [`producer`]: the low-priority thread that folds and streams a backup in the service.
 //! - [`restore`]: building a new data dir from a backup plus archive; `verify`.
 //! - [`archive`]: the background task that appends newly durable records to segments.
 //! - [`atomic`]: files that appear complete or not at all (tmp, fsync, rename).
@@ -22,6 +23,7 @@ pub mod client;
 pub mod cut;
 mod error;
 pub mod format;
+pub mod producer;
 pub mod read;
 pub mod restore;
 pub mod write;

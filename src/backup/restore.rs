@@ -15,7 +15,7 @@ use super::format::Header;
 use super::read::BackupReader;
 use crate::limits::RESTORE_BATCH_RECORDS;
 use crate::replay::digest_through;
-use crate::store::EventLog;
+use crate::store::{EventLog, StoreError};
 
 /// What a restore (or a verification) found.
 #[derive(Debug, Clone)]
@@ -130,15 +130,23 @@ fn copy_records<R: Read>(log: &EventLog, reader: &mut BackupReader<R>, skip_thro
         }
         batch.push(bytes);
         if batch.len() == RESTORE_BATCH_RECORDS {
-            log.write_raw_batch(batch_first, &batch)?;
+            write_batch(log, batch_first, &batch)?;
             batch_first += batch.len() as u64;
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        log.write_raw_batch(batch_first, &batch)?;
+        write_batch(log, batch_first, &batch)?;
     }
     Ok(last)
+}
+
+/// Writes a batch, naming a record that does not decode as the file's fault.
+fn write_batch(log: &EventLog, first_seq: u64, batch: &[Vec<u8>]) -> Result<(), BackupError> {
+    log.write_raw_batch(first_seq, batch).map_err(|e| match e {
+        StoreError::Corrupt { seq, source } => BackupError::Record { seq, source },
+        other => other.into(),
+    })
 }
 
 /// Applies one archive segment that starts at or before `last_seq + 1`.

@@ -3,7 +3,8 @@
 //!
 //! The position is a durable cut (`backup::cut`); the records up to it are folded once
 //! to state the digest in the header, then read again and streamed. Both passes run on
-//! a blocking thread and only read sled, which its writer does not wait for. The body
+//! a thread of their own at the lowest CPU priority (`backup::producer`) and only read
+//! sled, which its writer does not wait for. The body
 //! is produced through a bounded channel, so a slow client slows the reading, never
 //! the memory. If reading fails midway the body ends without its trailer, and every
 //! reader refuses it.
@@ -13,12 +14,12 @@ use std::io::Write;
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::auth::authorize;
 use crate::backup::BackupError;
 use crate::backup::cut::durable_cut;
-use crate::backup::write::{backup_header, write_range};
+use crate::backup::producer::{self, BackupSink};
 use crate::http::error::ErrorBody;
 use crate::http::{ApiError, AppState};
 use crate::limits::{BACKUP_STREAM_CHUNK_BYTES, BACKUP_STREAM_CHUNKS_QUEUED};
@@ -51,20 +52,16 @@ pub async fn backup(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let log = state.services.log().clone();
     let cut = durable_cut(&log, &state.journal).await.map_err(failed)?;
     let now = state.services.now().timestamp_micros();
-    let folding = log.clone();
-    let header = actix_web::rt::task::spawn_blocking(move || backup_header(&folding, cut, now))
-        .await
-        .map_err(|e| failed(BackupError::Remote(format!("the backup fold stopped: {e}"))))?
-        .map_err(failed)?;
     let (tx, rx) = mpsc::channel::<Chunk>(BACKUP_STREAM_CHUNKS_QUEUED);
-    let (digest, streamed) = (header.digest.clone().unwrap_or_default(), header.clone());
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut out = ChannelWriter { buf: Vec::with_capacity(BACKUP_STREAM_CHUNK_BYTES), tx };
-        if let Err(error) = write_range(&log, &streamed, &mut out) {
-            tracing::error!(%error, "backup stream ended early");
-            let _ = out.tx.blocking_send(Err(std::io::Error::other(error.to_string())));
-        }
-    });
+    let (header_tx, header_rx) = oneshot::channel();
+    let sink = ChannelWriter { buf: Vec::with_capacity(BACKUP_STREAM_CHUNK_BYTES), tx };
+    producer::spawn(log, cut, now, move |header| header_tx.send(header).ok().map(|()| sink))
+        .map_err(|e| failed(BackupError::Io(e)))?;
+    let header = header_rx
+        .await
+        .map_err(|_| failed(BackupError::Remote("the backup thread stopped".into())))?
+        .map_err(failed)?;
+    let digest = header.digest.clone().unwrap_or_default();
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     tracing::info!(last_seq = cut, records = header.record_count, "streaming a backup");
     Ok(HttpResponse::Ok()
@@ -94,6 +91,13 @@ impl ChannelWriter {
         self.tx
             .blocking_send(Ok(chunk))
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl BackupSink for ChannelWriter {
+    /// Ends the response with an error, so the client sees a broken transfer.
+    fn fail(self, error: &BackupError) {
+        let _ = self.tx.blocking_send(Err(std::io::Error::other(error.to_string())));
     }
 }
 
