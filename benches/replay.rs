@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use qskip::limits::SNAPSHOT_EVERY_EVENTS_DEFAULT;
 use qskip::replay::{Filter, replay};
-use qskip::store::snapshot::{SnapshotDir, recover_at_startup};
 use qskip::store::EventLog;
+use qskip::store::snapshot::{SnapshotDir, recover_at_startup};
 
 #[path = "common/generated_log.rs"]
 mod generated_log;

@@ -97,4 +97,3 @@ pub fn append(log: &EventLog, generator: &mut Generator, count: u64) {
     log.write_batch(seq, &batch).expect("write batch");
     log.make_durable(true).expect("durable");
 }
-

@@ -1,5 +1,5 @@
 //! The thread that produces a backup inside the running service: its own OS thread at
-//! the lowest CPU priority, so that folding and reading a large log takes the CPU the
+//! the lowest CPU and I/O priority, so that folding and reading a large log takes the CPU the
 //! service leaves idle instead of taking it from sales. It ends with the backup.
 
 use std::io::Write;
@@ -37,14 +37,23 @@ where
     std::thread::Builder::new().name("qskip-backup".into()).spawn(run).map(drop)
 }
 
-/// Lowers this thread's scheduling priority (Linux: per-thread nice value).
+/// `ioprio_set` class "idle" (`IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT`): disk time
+/// only when no one else wants it (honoured by the BFQ and CFQ I/O schedulers).
+const IOPRIO_IDLE: libc::c_long = 3 << 13;
+/// `ioprio_set` target kind: one thread (`IOPRIO_WHO_PROCESS` with a thread id).
+const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+
+/// Lowers this thread's CPU and I/O priority (Linux: both are per thread).
 fn lower_priority() {
-    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
-    let outcome = unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, BACKUP_NICE)
+    // SAFETY: gettid, setpriority and ioprio_set take plain integers and touch no memory
+    // of ours; they change only this thread's scheduling.
+    let (cpu, io) = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid);
+        let cpu = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, BACKUP_NICE);
+        let io = libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, tid, IOPRIO_IDLE);
+        (cpu, io)
     };
-    if outcome != 0 {
+    if cpu != 0 || io != 0 {
         tracing::warn!(error = %std::io::Error::last_os_error(), "cannot lower the backup thread's priority");
     }
 }
