@@ -16,103 +16,16 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
-use qskip::domain::{Command, ReservationId, Schedule, Venue, VenueEvent, VenueId, Window, WindowKey};
+use chrono::{DateTime, Utc};
 use qskip::limits::SNAPSHOT_EVERY_EVENTS_DEFAULT;
 use qskip::replay::{Filter, replay};
+use qskip::store::EventLog;
 use qskip::store::snapshot::{SnapshotDir, recover_at_startup};
-use qskip::store::{EventLog, Record};
 
-const CAPACITY: u32 = 50;
-const WRITE_BATCH: usize = 10_000;
+#[path = "common/generated_log.rs"]
+mod generated_log;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Generates records for consecutive windows, each filled by a burst of customers.
-struct Generator {
-    venue: Venue,
-    next_window: i64,
-    now: DateTime<Utc>,
-    next_id: u128,
-}
-
-impl Generator {
-    fn new() -> Self {
-        let schedule = Schedule::new(CAPACITY * 4, &[]).expect("valid schedule");
-        let id = VenueId::parse("bench").expect("valid venue id");
-        let venue = Venue::new(id, "Bench".into(), chrono_tz::UTC, 500, "eur", 1800, schedule).expect("valid venue");
-        let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("valid instant");
-        Self { venue, next_window: 0, now, next_id: 1 }
-    }
-
-    fn venue_record(&self) -> (DateTime<Utc>, Record) {
-        (self.now, Record::Venue(VenueEvent::VenueRegistered(self.venue.clone())))
-    }
-
-    /// The records of the next window: 60 holds, most confirmed (up to capacity), some
-    /// cancelled, the rest expire.
-    fn next_window(&mut self, out: &mut Vec<(DateTime<Utc>, Record)>) {
-        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("valid")
-            + chrono::Duration::minutes(15 * self.next_window);
-        self.next_window += 1;
-        let key = WindowKey::new(self.venue.id.clone(), start);
-        let mut window = Window::unopened(key.clone(), CAPACITY);
-        self.now = self.now.max(start);
-        for n in 0..60u32 {
-            self.now += chrono::Duration::seconds(7);
-            let id = ReservationId::from_bytes(self.next_id.to_le_bytes());
-            self.next_id += 1;
-            let hold = Command::PlaceHold {
-                reservation_id: id,
-                quantity: 1,
-                hold_ttl: chrono::Duration::minutes(3),
-                email: None,
-            };
-            let mut commands = vec![hold];
-            match n % 6 {
-                0..=3 => commands.push(Command::Confirm { reservation_id: id, payment_ref: format!("dev:{id}") }),
-                4 => commands.push(Command::Cancel { reservation_id: id }),
-                _ => {}
-            }
-            for command in commands {
-                if let Ok(events) = window.decide(&command, self.now) {
-                    for event in events {
-                        window.apply(&event);
-                        out.push((self.now, Record::Window(key.clone(), event)));
-                    }
-                }
-            }
-        }
-        // What the window actor's expiry timer does once the unpaid holds are due.
-        let due = self.now + chrono::Duration::minutes(3);
-        for event in window.decide(&Command::ExpireDue, due).expect("expiry is always accepted") {
-            window.apply(&event);
-            out.push((due, Record::Window(key.clone(), event)));
-        }
-    }
-}
-
-/// Appends at least `count` records, in batches, and makes them durable.
-fn append(log: &EventLog, generator: &mut Generator, count: u64) {
-    let mut seq = log.last_seq().expect("last seq") + 1;
-    let target = seq + count;
-    let mut batch = Vec::with_capacity(WRITE_BATCH + 200);
-    if seq == 1 {
-        batch.push(generator.venue_record());
-    }
-    while seq + (batch.len() as u64) < target {
-        generator.next_window(&mut batch);
-        if batch.len() >= WRITE_BATCH {
-            log.write_batch(seq, &batch).expect("write batch");
-            seq += batch.len() as u64;
-            batch.clear();
-        }
-    }
-    log.write_batch(seq, &batch).expect("write batch");
-    log.make_durable(true).expect("durable");
-}
+use generated_log::{Generator, append, env_u64};
 
 /// One start-up as the service does it: open sled (cold cache), then recover. Returns
 /// the total time, the part spent opening sled, and the records folded.

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use tokio::sync::watch;
 
 use crate::actors::{Registry, Shared};
+use crate::backup::archive::Archiver;
 use crate::clock::Clock;
 use crate::config::{Config, PaymentProvider};
 use crate::http::connections::ConnectionGuard;
@@ -30,6 +31,8 @@ pub struct Application {
     journal: Journal,
     snapshotter: Snapshotter,
     fatal: watch::Receiver<Option<JournalError>>,
+    /// Continuous archiving, when `[archive]` is configured.
+    archiver: Option<Archiver>,
 }
 
 /// Starts the Stripe workers (refunds, session expiry) when a secret key is configured,
@@ -76,6 +79,8 @@ impl Application {
         let (fatal_tx, fatal) = watch::channel(None);
         let on_fatal = Box::new(move |e: &JournalError| drop(fatal_tx.send(Some(e.clone()))));
         let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal)?;
+        let archive = config.archive.clone();
+        let archiver = archive.map(|a| Archiver::start(log.clone(), journal.clone(), a)).transpose()?;
         let venues = Venues::load_and_seed(&log, &journal, clock.as_ref(), &config.venues).await?;
         let actor_idle = std::time::Duration::from_secs(config.actor_idle_secs);
         let live = crate::actors::live_hub::LiveHub::with_per_client_max(config.limits.stream_cap());
@@ -121,7 +126,7 @@ impl Application {
                 .wrap_fn(http::request_id::add_header)
                 .wrap(TracingLogger::default())
         })?;
-        Ok(Self { addr, server, services, journal, snapshotter, fatal })
+        Ok(Self { addr, server, services, journal, snapshotter, fatal, archiver })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -135,7 +140,7 @@ impl Application {
     /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
     /// the error is returned so the process exits non-zero).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, journal, mut fatal, services, snapshotter, .. } = self;
+        let Self { server, journal, mut fatal, services, snapshotter, archiver, .. } = self;
         let handle = server.handle();
         let result = tokio::select! {
             served = server => served.context("HTTP server failed"),
@@ -149,6 +154,9 @@ impl Application {
         };
         services.windows.shutdown();
         journal.shutdown();
+        if let Some(archiver) = archiver {
+            archiver.stop(result.is_ok()).await;
+        }
         // A graceful stop leaves a snapshot of everything, so the next start folds
         // nothing; after a journal failure the log is not trusted to be complete.
         snapshotter.stop(result.is_ok());

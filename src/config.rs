@@ -105,6 +105,28 @@ impl Default for LimitsConfig {
     }
 }
 
+/// `[archive]`: continuous archiving of durable records (see `backup::archive`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Where segments go; best on another disk or mount than `data_dir`.
+    pub dir: PathBuf,
+    /// Most seconds between segments: the recovery point objective.
+    #[serde(default = "archive_every_secs")]
+    pub every_secs: u64,
+    /// Records that make a segment due before `every_secs` is up.
+    #[serde(default = "archive_every_records")]
+    pub every_records: u64,
+}
+
+fn archive_every_secs() -> u64 {
+    crate::limits::ARCHIVE_EVERY_SECS_DEFAULT
+}
+
+fn archive_every_records() -> u64 {
+    crate::limits::ARCHIVE_EVERY_RECORDS_DEFAULT
+}
+
 /// Slots per hour for some local weekdays and hours (`weekdays` as `mon`..`sun`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +167,7 @@ struct ConfigFile {
     payments: PaymentsConfig,
     #[serde(default)]
     limits: LimitsConfig,
+    archive: Option<ArchiveConfig>,
     venues: Option<Vec<VenueSpec>>,
 }
 
@@ -164,6 +187,8 @@ pub struct Config {
     pub snapshot_every_events: u64,
     pub payments: PaymentsConfig,
     pub limits: LimitsConfig,
+    /// Continuous archiving (`[archive]`); off when absent.
+    pub archive: Option<ArchiveConfig>,
     pub venues: Vec<Venue>,
 }
 
@@ -232,6 +257,7 @@ impl Config {
             snapshot_every_events: file.snapshot_every_events.unwrap_or(SNAPSHOT_EVERY_EVENTS_DEFAULT).max(1),
             payments: file.payments,
             limits: file.limits,
+            archive: file.archive,
             venues,
         })
     }

@@ -7,6 +7,7 @@
 
 pub mod actors;
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -256,3 +256,21 @@ pub const SIGNATURE_HEADER_BYTES_MAX: usize = 4 * 1024;
 /// last, in milliseconds.
 pub const PAYMENT_RETRY_DELAY_FIRST_MS: u64 = 1_000;
 pub const PAYMENT_RETRY_DELAY_MAX_MS: u64 = 300_000;
+
+/// Backups (`backups/README.md`): records written to a restored log per sled batch.
+pub const RESTORE_BATCH_RECORDS: usize = 10_000;
+
+/// Bytes per chunk of a streamed `POST /v1/admin/backup` body.
+pub const BACKUP_STREAM_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Chunks of a streamed backup queued for a slow client before the reader waits.
+pub const BACKUP_STREAM_CHUNKS_QUEUED: usize = 16;
+
+/// How often the archiver checks whether a segment is due, in milliseconds.
+pub const ARCHIVE_POLL_INTERVAL_MS: u64 = 200;
+
+/// Default `[archive] every_secs`: the recovery point objective, in seconds.
+pub const ARCHIVE_EVERY_SECS_DEFAULT: u64 = 10;
+
+/// Default `[archive] every_records`: records that make a segment due early.
+pub const ARCHIVE_EVERY_RECORDS_DEFAULT: u64 = 10_000;

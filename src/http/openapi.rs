@@ -49,6 +49,7 @@ use super::webhook::WebhookReceipt;
         super::admin::refunds::owed,
         super::admin::refunds::retry,
         super::admin::activity::activity,
+        super::admin::backup::backup,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,

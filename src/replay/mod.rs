@@ -63,6 +63,17 @@ pub fn replay(
     Ok(Report { records, venues, windows, violations, digest, snapshot: check, unreadable_snapshots: unreadable })
 }
 
+/// The state digest after records `1..=through`, folded exactly as [`replay`] folds
+/// them (every window, settled or not): what a backup states in its header and what a
+/// restore checks. Also returns how many violations the fold met.
+pub fn digest_through(log: &EventLog, through: u64) -> Result<(String, usize), StoreError> {
+    let mut state = Replayed::default();
+    for entry in log.iter_range(1, through) {
+        state.fold(log, entry)?;
+    }
+    Ok((state_digest(state.windows.values()), state.violations.len()))
+}
+
 /// Records between two progress reports.
 const PROGRESS_EVERY: usize = 10_000;
 

@@ -8,7 +8,7 @@
 
 use serde::de::DeserializeOwned;
 
-const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+pub static CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
 /// Bytes of the checksum at the end of a frame.
 pub const CRC_BYTES: usize = 4;

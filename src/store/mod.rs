@@ -19,6 +19,7 @@ mod integrity;
 pub mod journal;
 pub mod keys;
 pub mod log;
+mod raw;
 mod record;
 pub mod snapshot;
 pub mod wire;

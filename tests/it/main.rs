@@ -14,6 +14,8 @@ mod api_dev_pay;
 mod api_idempotency;
 mod api_race;
 mod api_scenarios;
+mod backup;
+mod backup_archive;
 mod crash_restart;
 mod domain_dst;
 mod domain_props;

@@ -28,6 +28,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("POST", "/v1/admin/reservations/{id}/refunds/retry"),
     ("GET", "/v1/admin/refunds"),
     ("GET", "/v1/admin/venues/{venue}/activity"),
+    ("POST", "/v1/admin/backup"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

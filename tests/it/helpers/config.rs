@@ -27,7 +27,19 @@ pub struct TestConfig {
     pub limits: LimitsConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<PaymentsConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveSpec>,
     pub venues: Vec<VenueSpec>,
+}
+
+/// `[archive]`: continuous archiving of durable records.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveSpec {
+    pub dir: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every_records: Option<u64>,
 }
 
 impl TestConfig {
@@ -41,6 +53,7 @@ impl TestConfig {
             snapshot_every_events: None,
             limits: LimitsConfig::off(),
             payments: None,
+            archive: None,
             venues,
         }
     }
