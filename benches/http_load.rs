@@ -28,6 +28,11 @@
 
 mod load;
 
+/// The same allocator as the `qskip` binary (src/main.rs), so that the in-process
+/// server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use load::driver::{run_phase, run_together};
 use load::report::{client_runtime, env_secs, env_usize, print_table, ratio};
 use load::servers::{start_echo, start_qskip};

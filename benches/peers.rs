@@ -18,6 +18,11 @@
 
 mod load;
 
+/// The same allocator as the `qskip` binary (src/main.rs), so that the in-process
+/// server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 
 use load::driver::{Phase, PhaseResult, run_phase};
