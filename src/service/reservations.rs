@@ -86,7 +86,10 @@ impl Reservations {
         let email = request.email()?;
         let start = resolve_window_start(request.window_start, self.now(), self.sales_horizon_days)?;
         let permit = self.admit_client(&client.keys(email.as_deref()), quantity).await?;
-        let reservation_id = ReservationId::from_uuid(Uuid::new_v4());
+        // Version 7: time-ordered, so the reservation index (`R` keys) grows at its end
+        // like the log instead of at a random leaf - a third cheaper per hold in sled
+        // (see README, Performance) - and still 74 random bits that nobody can guess.
+        let reservation_id = ReservationId::from_uuid(Uuid::now_v7());
         let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
         let (idempotency, in_flight) = tag.unzip();
         let key = WindowKey::new(venue.id.clone(), start);
