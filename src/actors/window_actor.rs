@@ -26,7 +26,7 @@ use super::live_outbox::LiveOutbox;
 use super::messages::{Execute, IdempotencyTag, WindowError};
 use crate::domain::{Command, PriceHistory, Rejection, ReservationView, Window, WindowEvent, WindowKey};
 use crate::limits::{ACTOR_MAILBOX_CAPACITY, EXPIRY_TIMER_SLACK_MS};
-use crate::store::codec::{self, RecordTooLarge};
+use crate::store::codec::{Encoded, RecordTooLarge};
 use crate::store::snapshot::state::fold_window;
 use crate::store::{IdempotencyEntry, IdempotentOutcome, JournalError, Record, StoreError};
 use crate::telemetry::WindowMetrics;
@@ -144,9 +144,9 @@ impl WindowActor {
     /// Submits records and remembers the ticket; the future resolves once durable.
     fn persist(
         &mut self,
-        records: Vec<(DateTime<Utc>, Record)>,
+        records: Result<Vec<Encoded>, RecordTooLarge>,
     ) -> impl Future<Output = Result<(), WindowError>> + use<> {
-        let (ticket, durable) = self.shared.journal.append(records);
+        let (ticket, durable) = self.shared.journal.append_encoded(records);
         self.last_ticket = ticket;
         async move { durable.await.map_err(unavailable) }
     }
@@ -180,12 +180,16 @@ impl WindowActor {
                 return reply;
             }
         };
-        // Before anything is applied: a record that cannot be stored refuses this one
-        // command and leaves the window as it was (memory never ahead of the log).
-        if let Err(too_large) = check_record_sizes(&self.key, &events, &msg, now) {
-            tracing::warn!(window = %self.key, %too_large, "command refused: its record would be too large");
-            return Box::pin(ready(Err(WindowError::RecordTooLarge(too_large.bytes))));
-        }
+        // Encoded before anything is applied: a record that cannot be stored refuses
+        // this one command and leaves the window as it was (memory never ahead of the
+        // log). The journal writes these bytes as they are.
+        let records = match encode_records(&self.key, &events, &msg, now) {
+            Ok(records) => records,
+            Err(too_large) => {
+                tracing::warn!(window = %self.key, %too_large, "command refused: its record would be too large");
+                return Box::pin(ready(Err(WindowError::RecordTooLarge(too_large.bytes))));
+            }
+        };
         for event in &events {
             debug_assert_eq!(window.audit(event), Ok(()), "{}: decide produced an illegal event", window.key());
             window.apply(event);
@@ -211,14 +215,9 @@ impl WindowActor {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
             ReservationView::of(window.key(), reservation, &prices, now)
         });
-        let mut records: Vec<_> = events.into_iter().map(|e| (now, Record::Window(self.key.clone(), e))).collect();
-        if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (msg.idempotency, &msg.command) {
-            let outcome = IdempotentOutcome::Reserved { window: self.key.clone(), reservation_id: *reservation_id };
-            records.push((now, idempotency_record(tag, outcome)));
-        }
         let durable = match records.is_empty() {
             true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,
-            false => Box::pin(self.persist(records)),
+            false => Box::pin(self.persist(Ok(records))),
         };
         self.live.counts(self.last_ticket, counts, next_expiry);
         self.live.activity(self.last_ticket, activity);
@@ -236,7 +235,8 @@ impl WindowActor {
         let durable = match (tag, &rejection) {
             (Some(tag), Rejection::SoldOut { available }) => {
                 let record = idempotency_record(tag, IdempotentOutcome::SoldOut { available: *available });
-                Box::pin(self.persist(vec![(now, record)])) as Pin<Box<dyn Future<Output = _>>>
+                Box::pin(self.persist(Encoded::new(now, record).map(|encoded| vec![encoded])))
+                    as Pin<Box<dyn Future<Output = _>>>
             }
             _ => Box::pin(self.barrier()),
         };
@@ -299,22 +299,23 @@ impl WindowActor {
     }
 }
 
-/// Whether every record `events` (and the command's idempotency record) would become
-/// fits in a log record.
-fn check_record_sizes(
+/// The records of `events` (and the command's idempotency record), encoded; an error
+/// when one would not fit in a log record.
+fn encode_records(
     key: &WindowKey,
     events: &[WindowEvent],
     msg: &Execute,
     now: DateTime<Utc>,
-) -> Result<(), RecordTooLarge> {
+) -> Result<Vec<Encoded>, RecordTooLarge> {
+    let mut records = Vec::with_capacity(events.len() + 1);
     for event in events {
-        codec::check_size(now, &Record::Window(key.clone(), event.clone()))?;
+        records.push(Encoded::new(now, Record::Window(key.clone(), event.clone()))?);
     }
     if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (&msg.idempotency, &msg.command) {
         let outcome = IdempotentOutcome::Reserved { window: key.clone(), reservation_id: *reservation_id };
-        codec::check_size(now, &idempotency_record(tag.clone(), outcome))?;
+        records.push(Encoded::new(now, idempotency_record(tag.clone(), outcome))?);
     }
-    Ok(())
+    Ok(records)
 }
 
 fn idempotency_record(tag: IdempotencyTag, outcome: IdempotentOutcome) -> Record {

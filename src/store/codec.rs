@@ -44,6 +44,26 @@ pub fn encode_stored(stored: &StoredRecord) -> Vec<u8> {
     bytes
 }
 
+/// A record with its stored bytes, measured against `RECORD_BYTES_MAX`. Built on the
+/// submitter's thread (a window actor), so the journal's single writer only inserts
+/// bytes and derives index keys: each record is converted and encoded once.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub record: Record,
+    pub bytes: Vec<u8>,
+}
+
+impl Encoded {
+    /// Encodes `record` committed at `recorded_at`; refuses one over `RECORD_BYTES_MAX`.
+    pub fn new(recorded_at: DateTime<Utc>, record: Record) -> Result<Self, RecordTooLarge> {
+        let bytes = encode(recorded_at, &record);
+        if bytes.len() > RECORD_BYTES_MAX {
+            return Err(RecordTooLarge { bytes: bytes.len() });
+        }
+        Ok(Self { record, bytes })
+    }
+}
+
 /// `Ok` when the record's encoding fits in `RECORD_BYTES_MAX`; measured without
 /// building the bytes.
 pub fn check_size(recorded_at: DateTime<Utc>, record: &Record) -> Result<(), RecordTooLarge> {

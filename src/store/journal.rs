@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 
-use super::codec::{self, RecordTooLarge};
+use super::codec::{Encoded, RecordTooLarge};
 use super::log::{EventLog, StoreError};
 use super::record::Record;
 use crate::limits::{JOURNAL_BATCH_SUBMISSIONS_MAX, JOURNAL_QUEUE_BATCHES_MAX, JOURNAL_QUEUE_SUBMISSIONS_MAX};
@@ -64,7 +64,7 @@ type Reply = oneshot::Sender<Result<(), JournalError>>;
 
 struct Submission {
     ticket: u64,
-    records: Vec<(DateTime<Utc>, Record)>,
+    records: Vec<Encoded>,
     reply: Reply,
 }
 
@@ -126,6 +126,19 @@ impl Journal {
         &self,
         records: Vec<(DateTime<Utc>, Record)>,
     ) -> (u64, impl Future<Output = Result<(), JournalError>> + Send + 'static + use<>) {
+        // Encoded on the caller's thread: the writer thread stays free of the work, and
+        // an oversized record never reaches sled.
+        let encoded: Result<Vec<Encoded>, RecordTooLarge> =
+            records.into_iter().map(|(at, record)| Encoded::new(at, record)).collect();
+        self.append_encoded(encoded)
+    }
+
+    /// [`Journal::append`] of records the caller has encoded already (a window actor
+    /// encodes before it applies, to refuse an oversized record with nothing changed).
+    pub fn append_encoded(
+        &self,
+        records: Result<Vec<Encoded>, RecordTooLarge>,
+    ) -> (u64, impl Future<Output = Result<(), JournalError>> + Send + 'static + use<>) {
         let (reply, done) = oneshot::channel();
         let ticket = self.submit(records, reply);
         let failed = self.inner.failed.clone();
@@ -141,17 +154,17 @@ impl Journal {
         (ticket, wait)
     }
 
-    fn submit(&self, records: Vec<(DateTime<Utc>, Record)>, reply: Reply) -> u64 {
-        // Measured on the caller's thread, before the lock: the writer thread stays
-        // free of the work, and an oversized record never reaches sled.
-        let too_large = records.iter().find_map(|(at, record)| codec::check_size(*at, record).err());
+    fn submit(&self, records: Result<Vec<Encoded>, RecordTooLarge>, reply: Reply) -> u64 {
         let mut sender = self.inner.sender.lock().expect("journal sender lock is never poisoned: no panics under it");
-        if let Some(too_large) = too_large {
-            let _ = reply.send(Err(too_large.into()));
-            // No ticket of its own: waiting on the previous one waits for everything
-            // submitted before, and never for a submission that will not be written.
-            return sender.next_ticket - 1;
-        }
+        let records = match records {
+            Ok(records) => records,
+            Err(too_large) => {
+                let _ = reply.send(Err(too_large.into()));
+                // No ticket of its own: waiting on the previous one waits for everything
+                // submitted before, and never for a submission that will not be written.
+                return sender.next_ticket - 1;
+            }
+        };
         let ticket = sender.next_ticket;
         sender.next_ticket += 1;
         let submission = Submission { ticket, records, reply };
@@ -271,14 +284,14 @@ impl Writer {
     fn run(mut self, receiver: mpsc::Receiver<Submission>, flusher: mpsc::SyncSender<Applied>) {
         while let Some(mut batch) = take_batch(&receiver, self.batch_submissions_max) {
             let last_ticket = batch.last().expect("take_batch returns at least one").ticket;
-            let records: Vec<(DateTime<Utc>, Record)> = batch.iter_mut().flat_map(|s| s.records.drain(..)).collect();
+            let records: Vec<Encoded> = batch.iter_mut().flat_map(|s| s.records.drain(..)).collect();
             let replies: Vec<Reply> = batch.into_iter().map(|s| s.reply).collect();
             if self.outcome.is_failed() {
                 answer_all(replies, &Err(JournalError::WriteFailed("earlier write failed".into())));
                 continue;
             }
             if !records.is_empty() {
-                if let Err(error) = self.log.write_batch(self.next_seq, &records) {
+                if let Err(error) = self.log.write_encoded(self.next_seq, &records) {
                     answer_all(replies, &Err(self.outcome.fail(&error)));
                     continue;
                 }

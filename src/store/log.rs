@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::codec::{self, DecodeError};
+use super::codec::{self, DecodeError, Encoded};
 use super::fault::WriteFaults;
 use super::keys;
 use super::record::{IdempotencyEntry, Record};
@@ -90,18 +90,21 @@ impl EventLog {
     /// Writes `records` as seqs `first_seq..`, with their index entries, atomically.
     /// Not durable until [`EventLog::make_durable`] returns.
     pub fn write_batch(&self, first_seq: u64, records: &[(DateTime<Utc>, Record)]) -> Result<(), StoreError> {
+        // A direct writer gets an error, never a record that readers would refuse.
+        let encoded: Result<Vec<_>, _> = records.iter().map(|(at, record)| Encoded::new(*at, record.clone())).collect();
+        self.write_encoded(first_seq, &encoded?)
+    }
+
+    /// [`EventLog::write_batch`] of records already encoded (and so already measured
+    /// against `RECORD_BYTES_MAX`): the journal's path.
+    pub fn write_encoded(&self, first_seq: u64, records: &[Encoded]) -> Result<(), StoreError> {
         self.faults.before_write()?;
         let mut batch = sled::Batch::default();
-        for (offset, (recorded_at, record)) in records.iter().enumerate() {
+        for (offset, encoded) in records.iter().enumerate() {
             let seq = first_seq + offset as u64;
-            let bytes = codec::encode(*recorded_at, record);
-            // The journal refuses oversized records before they get here; a direct
-            // writer gets an error, never a record that readers would refuse.
-            if bytes.len() > RECORD_BYTES_MAX {
-                return Err(codec::RecordTooLarge { bytes: bytes.len() }.into());
-            }
-            batch.insert(&keys::log(seq)[..], bytes);
-            for op in keys::index_entries(seq, record) {
+            debug_assert!(encoded.bytes.len() <= RECORD_BYTES_MAX, "Encoded::new measured every record");
+            batch.insert(&keys::log(seq)[..], &encoded.bytes[..]);
+            for op in keys::index_entries(seq, &encoded.record) {
                 match op {
                     keys::IndexOp::Insert(key, value) => batch.insert(key, value),
                     keys::IndexOp::Remove(key) => batch.remove(key),
