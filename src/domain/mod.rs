@@ -24,6 +24,8 @@ mod schedule;
 mod text;
 mod venue;
 mod window;
+mod window_expiry;
+mod window_reservations;
 
 pub use audit::Violation;
 pub use booking::{ReserveRequest, resolve_window_start};
