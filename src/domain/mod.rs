@@ -24,6 +24,7 @@ mod schedule;
 mod text;
 mod venue;
 mod window;
+mod window_compact_map;
 mod window_expiry;
 mod window_reservations;
 

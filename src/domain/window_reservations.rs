@@ -1,21 +1,19 @@
-//! The reservations of one window, by id: a `BTreeMap` whose values are boxed.
+//! The reservations of one window, by id, each boxed, in a [`CompactMap`].
 //!
-//! A B-tree node holds room for eleven entries inline, allocated in full even for one.
-//! With `Reservation` inline that made a window with a single hold cost about 2.2 KiB
-//! (most windows hold a few reservations; and the snapshotter keeps a second copy of
-//! every live window). Boxed, a node holds eleven pointers and each reservation is one
-//! allocation of its own size: about 0.5 KiB for a window with one hold, and no more
-//! per reservation in a full window (nodes are 2/3 full on average, so inline entries
-//! waste a third of their size). The methods mirror the `BTreeMap` ones the domain
-//! uses, so callers read as before.
+//! With `Reservation` inline in a `BTreeMap`, a window with a single hold cost about
+//! 2.2 KiB (a node has room for eleven entries, allocated in full even for one), and
+//! the snapshotter keeps a second copy of every live window. In a small sorted `Vec`
+//! of boxes, one reservation costs its own size and 24 bytes; a full window costs no
+//! more per reservation than inline entries did (B-tree nodes are 2/3 full on
+//! average). The methods mirror the `BTreeMap` ones the domain uses.
 
-use std::collections::BTreeMap;
 use std::ops::Index;
 
+use super::window_compact_map::CompactMap;
 use super::{Reservation, ReservationId};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct ReservationMap(BTreeMap<ReservationId, Box<Reservation>>);
+pub(super) struct ReservationMap(CompactMap<ReservationId, Box<Reservation>>);
 
 impl ReservationMap {
     pub(super) fn get(&self, id: &ReservationId) -> Option<&Reservation> {
@@ -36,7 +34,7 @@ impl ReservationMap {
 
     /// Ordered by id, as the map's iteration always was.
     pub(super) fn values(&self) -> impl Iterator<Item = &Reservation> {
-        self.0.values().map(|r| &**r)
+        self.0.iter().map(|(_, r)| &**r)
     }
 
     /// Inserts `reservation` under `id`; the one it replaces, if any.
@@ -49,6 +47,6 @@ impl Index<&ReservationId> for ReservationMap {
     type Output = Reservation;
 
     fn index(&self, id: &ReservationId) -> &Reservation {
-        &self.0[id]
+        self.get(id).expect("indexed reservations exist")
     }
 }
