@@ -15,11 +15,15 @@
 //!    log record, to tell the actors' own cost from state and log.
 //!
 //! The result is (RSS after 2 - RSS at start) / N; the allocator is the process's
-//! (glibc malloc unless a global allocator is set). Memory only: it is a bench, not a
-//! test, and prints figures of this run and machine.
+//! (glibc malloc unless a global allocator is set). Between phases 2 and 3, `trimmed`
+//! is the RSS after `malloc_trim`: what of it is freed heap glibc still holds (the
+//! snapshotter's transient copies of every window, for one). Memory only: it is a
+//! bench, not a test, and prints figures of this run and machine.
 //!
 //! Env: `QSKIP_BENCH_WINDOWS` (N, default 100,000), `QSKIP_BENCH_VENUES` (default 30),
-//! `QSKIP_BENCH_SECOND_HOLD` (0 skips phase 3; default 1).
+//! `QSKIP_BENCH_SECOND_HOLD` (0 skips phase 3; default 1), `QSKIP_BENCH_SNAPSHOT_EVERY`
+//! (the config's `snapshot_every_events`, to see the snapshotter's share; default the
+//! service's).
 //! Run: `cargo bench --bench memory`.
 
 use std::io::{Read, Write};
@@ -53,10 +57,13 @@ fn rss_bytes() -> u64 {
 
 fn config(data_dir: &std::path::Path, venues: usize, horizon_days: u32) -> Config {
     let mut toml = format!(
-        "bind = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nsales_horizon_days = {horizon_days}\nhold_ttl_secs = 86400\n\
-         [limits]\nenabled = false\n",
+        "bind = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nsales_horizon_days = {horizon_days}\nhold_ttl_secs = 86400\n",
         data_dir.display()
     );
+    if let Ok(every) = std::env::var("QSKIP_BENCH_SNAPSHOT_EVERY") {
+        toml.push_str(&format!("snapshot_every_events = {every}\n"));
+    }
+    toml.push_str("[limits]\nenabled = false\n");
     for v in 0..venues {
         toml.push_str(&format!(
             "[[venues]]\nid = \"v{v}\"\nname = \"V{v}\"\ntimezone = \"UTC\"\nprice_minor = 500\ncurrency = \"eur\"\n\
@@ -122,6 +129,11 @@ async fn run(services: Services, addr: SocketAddr, keys: Vec<WindowKey>, second_
     })
     .await;
     mark("one hold", started);
+    // Attribution only (the result is read above): how much of the RSS is heap the
+    // allocator holds freed (e.g. after the snapshotter's transient copies).
+    // SAFETY: malloc_trim only returns free memory of glibc's heap to the system.
+    unsafe { libc::malloc_trim(0) };
+    mark("trimmed", Instant::now());
     let (bytes, series) = actix_web::rt::task::spawn_blocking(move || scrape(addr)).await.expect("scrape ran");
     println!("/metrics at {} live windows: {bytes} bytes, {series} series", services.windows.live_count());
     if second_hold {
