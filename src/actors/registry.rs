@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use actix::{Actor, Addr, Arbiter};
 use chrono::{DateTime, Utc};
@@ -18,7 +18,8 @@ use crate::domain::{VenueId, Window, WindowKey};
 use crate::limits::ACTORS_LIVE_MAX;
 
 pub struct Registry {
-    shared: Shared,
+    /// Handed to every actor started: one allocation, not one copy per actor.
+    shared: Arc<Shared>,
     /// Emptied by `shutdown`.
     arbiters: Mutex<Vec<Arbiter>>,
     live: Mutex<HashMap<WindowKey, Addr<WindowActor>>>,
@@ -28,7 +29,7 @@ impl Registry {
     /// Starts `arbiter_count` arbiter threads (at least one).
     pub fn new(shared: Shared, arbiter_count: usize) -> Self {
         let arbiters = (0..arbiter_count.max(1)).map(|_| Arbiter::new()).collect();
-        Self { shared, arbiters: Mutex::new(arbiters), live: Mutex::new(HashMap::new()) }
+        Self { shared: Arc::new(shared), arbiters: Mutex::new(arbiters), live: Mutex::new(HashMap::new()) }
     }
 
     /// The live actor of `key`, or a newly started one. `None` when `ACTORS_LIVE_MAX`

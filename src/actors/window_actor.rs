@@ -15,6 +15,7 @@ mod operator;
 
 use std::future::{Future, ready};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use actix::prelude::*;
@@ -37,14 +38,15 @@ enum State {
     Recovering,
     Ready(Box<Window>),
     /// The window's log could not be loaded; it refuses service rather than guess.
-    Failed(WindowError),
+    /// Boxed: a rare state, and inline it would make every live actor 48 bytes larger.
+    Failed(Box<WindowError>),
 }
 
 impl State {
     fn window(&mut self) -> Result<&mut Window, WindowError> {
         match self {
             State::Ready(window) => Ok(window),
-            State::Failed(error) => Err(error.clone()),
+            State::Failed(error) => Err((**error).clone()),
             State::Recovering => unreachable!("ctx.wait holds messages back until recovery ends"),
         }
     }
@@ -55,7 +57,8 @@ pub struct WindowActor {
     /// Capacity from today's schedule, used only if the window has no events yet.
     scheduled_capacity: u32,
     state: State,
-    shared: Shared,
+    /// One per registry, shared by its actors (inline it is ~200 bytes and a path).
+    shared: Arc<Shared>,
     /// Journal ticket of this actor's latest submission: replies wait for it.
     last_ticket: u64,
     expiry_timer: Option<(DateTime<Utc>, SpawnHandle)>,
@@ -75,7 +78,7 @@ fn unavailable(error: JournalError) -> WindowError {
 }
 
 impl WindowActor {
-    pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Shared) -> Self {
+    pub fn new(key: WindowKey, scheduled_capacity: u32, shared: Arc<Shared>) -> Self {
         let (last_activity, metrics) = (Instant::now(), WindowMetrics::new(&key));
         let live = LiveOutbox::starting_at(shared.live.next_version());
         Self {
@@ -93,7 +96,7 @@ impl WindowActor {
 
     /// An actor that starts with its state already recovered (from a snapshot and the
     /// log tail at start-up) instead of reading its own events.
-    pub fn with_state(window: Window, shared: Shared) -> Self {
+    pub fn with_state(window: Window, shared: Arc<Shared>) -> Self {
         let capacity = window.capacity();
         let mut actor = Self::new(window.key().clone(), capacity, shared);
         actor.state = State::Ready(Box::new(window));
@@ -130,8 +133,10 @@ impl WindowActor {
         ctx.wait(load.into_actor(self).map(|loaded, actor, ctx| {
             actor.state = match loaded {
                 Ok(Ok(window)) => State::Ready(Box::new(window)),
-                Ok(Err(error)) => State::Failed(error),
-                Err(panic) => State::Failed(WindowError::Unavailable(format!("window recovery failed: {panic}"))),
+                Ok(Err(error)) => State::Failed(Box::new(error)),
+                Err(panic) => {
+                    State::Failed(Box::new(WindowError::Unavailable(format!("window recovery failed: {panic}"))))
+                }
             };
             if let State::Failed(error) = &actor.state {
                 tracing::error!(window = %actor.key, %error, "window refuses service");

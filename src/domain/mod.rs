@@ -24,6 +24,9 @@ mod schedule;
 mod text;
 mod venue;
 mod window;
+mod window_compact_map;
+mod window_expiry;
+mod window_reservations;
 
 pub use audit::Violation;
 pub use booking::{ReserveRequest, resolve_window_start};

@@ -6,10 +6,10 @@
 //! hold ending before its slots are given to someone else, and no timer is needed for
 //! correctness.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use chrono::{DateTime, Utc};
 
+use super::window_expiry::ExpiryQueue;
+use super::window_reservations::ReservationMap;
 use super::{Command, Rejection, Reservation, ReservationId, ReservationStatus, WindowEvent, WindowKey};
 use crate::limits::{RESERVATION_QUANTITY_MAX, RESERVATIONS_PER_WINDOW_MAX};
 
@@ -31,9 +31,9 @@ pub struct Window {
     /// False until `WindowOpened` is applied; an unopened window has no events yet and
     /// takes its capacity from the schedule.
     pub(super) opened: bool,
-    pub(super) reservations: BTreeMap<ReservationId, Reservation>,
+    pub(super) reservations: ReservationMap,
     /// Holds in status `Held`, ordered by expiry: the next to expire first.
-    pub(super) expiry_queue: BTreeSet<(DateTime<Utc>, ReservationId)>,
+    pub(super) expiry_queue: ExpiryQueue,
     /// Slots in status `Held`, including holds past expiry not yet marked expired.
     pub(super) held: u32,
     pub(super) confirmed: u32,
@@ -46,8 +46,8 @@ impl Window {
             key,
             capacity,
             opened: false,
-            reservations: BTreeMap::new(),
-            expiry_queue: BTreeSet::new(),
+            reservations: ReservationMap::default(),
+            expiry_queue: ExpiryQueue::default(),
             held: 0,
             confirmed: 0,
         }
