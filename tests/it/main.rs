@@ -16,6 +16,7 @@ mod api_race;
 mod api_scenarios;
 mod backup;
 mod backup_archive;
+mod cluster;
 mod crash_restart;
 mod domain_dst;
 mod domain_props;

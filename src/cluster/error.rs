@@ -1,0 +1,25 @@
+//! Why a node could not join or keep its place in the cluster.
+
+/// A cluster failure. Start-up failures stop the process with this message; later ones
+/// are logged and retried by the ownership loop.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot reach etcd at {endpoints}: {source}")]
+    Connect { endpoints: String, source: etcd_client::Error },
+    #[error("etcd request failed: {0}")]
+    Etcd(#[from] etcd_client::Error),
+    #[error("etcd did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+    #[error(
+        "cluster.shards = {configured}, but the cluster under key prefix {prefix:?} in etcd was created with \
+         shards = {recorded}; the shard count is fixed for the life of a cluster: use shards = {recorded}"
+    )]
+    ShardsMismatch { configured: u32, recorded: String, prefix: String },
+    #[error(
+        "cluster.node_id {node_id:?} is already registered under {prefix:?}: another node runs with this node_id \
+         (or a killed one's lease has not expired yet)"
+    )]
+    DuplicateNode { node_id: String, prefix: String },
+    #[error("the node's etcd lease {0:x} expired: its shards are no longer its own")]
+    LeaseLost(i64),
+}
