@@ -81,14 +81,15 @@ pub async fn revoke_lease(client: &mut Client, lease: i64) -> Result<(), Cluster
     bounded(client.lease_revoke(lease)).await.map(drop)
 }
 
-/// Registers the node under its lease, only if no live node has its id. `false`: taken.
+/// Registers the node under its lease, only if no live node has its id: the revision
+/// of the registration, or `None` when the id is taken.
 pub async fn register(
     client: &mut Client,
     keys: &Keys,
     node_id: &str,
     record: &NodeRecord,
     lease: i64,
-) -> Result<bool, ClusterError> {
+) -> Result<Option<i64>, ClusterError> {
     let key = keys.node(node_id);
     let value = serde_json::to_vec(record).expect("a node record serialises");
     let txn = Txn::new().when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)]).and_then([TxnOp::put(
@@ -96,7 +97,7 @@ pub async fn register(
         value,
         Some(PutOptions::new().with_lease(lease)),
     )]);
-    Ok(bounded(client.txn(txn)).await?.succeeded())
+    Ok(revision_if_done(bounded(client.txn(txn)).await?))
 }
 
 /// Claims a free shard under the lease: the revision of the claim (the shard's new

@@ -65,7 +65,7 @@ pub async fn lease_and_register(
         async move { etcd::grant_lease(&mut client, config.lease_ttl_secs).await }
     })
     .await?;
-    let keeper = LeaseKeeper::start(client.clone(), lease, config.lease_ttl_secs);
+    let mut keeper = LeaseKeeper::start(client.clone(), lease, config.lease_ttl_secs);
     let record = NodeRecord { advertise_url: config.advertise_url.clone() };
     let deadline = Instant::now() + Duration::from_secs(config.lease_ttl_secs) + REGISTER_GRACE;
     let mut pause = Pause::new();
@@ -76,8 +76,9 @@ pub async fn lease_and_register(
             async move { etcd::register(&mut client, keys, &config.node_id, record, lease).await }
         })
         .await?;
-        if registered {
+        if let Some(revision) = registered {
             tracing::info!(node_id = config.node_id, lease = format!("{lease:x}"), "joined the cluster");
+            keeper.registered_at = revision;
             return Ok(keeper);
         }
         if Instant::now() >= deadline {

@@ -19,6 +19,10 @@ use super::retry::Pause;
 /// The keep-alive task of one lease; dropping it stops the task.
 pub struct LeaseKeeper {
     pub lease: i64,
+    /// Revision of the node's registration under this lease (0 until registered): a
+    /// later deletion of the node key ends this lease's membership, an earlier one is
+    /// an older lease's.
+    pub registered_at: i64,
     task: JoinHandle<()>,
     /// Becomes `true` once etcd says the lease is gone.
     pub lost: watch::Receiver<bool>,
@@ -29,7 +33,7 @@ impl LeaseKeeper {
         let (lost_tx, lost) = watch::channel(false);
         let every = Duration::from_millis(ttl_secs * 1_000 / 3);
         let task = tokio::spawn(keep(client, lease, every, lost_tx));
-        Self { lease, task, lost }
+        Self { lease, registered_at: 0, task, lost }
     }
 
     pub fn stop(&self) {

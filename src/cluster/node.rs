@@ -105,7 +105,7 @@ impl Member {
                 }
                 _ = lease_lost(&mut lost) => {
                     // Its keys went with it (etcd deletes them); the watch shows that.
-                    self.keeper = None;
+                    self.drop_lease();
                 }
                 _ = tick.tick() => {}
             }
@@ -141,18 +141,39 @@ impl Member {
             tracing::warn!(reason = response.cancel_reason(), "etcd cancelled the watch; reloading");
             return false;
         }
+        let own_key = self.keys.node(&self.config.node_id);
         for event in response.events() {
             let Some(kv) = event.kv() else { continue };
             match event.event_type() {
                 EventType::Put => self.table.put(&self.keys, kv.key(), kv.value(), kv.create_revision()),
-                EventType::Delete => self.table.delete(&self.keys, kv.key()),
+                EventType::Delete => {
+                    self.table.delete(&self.keys, kv.key());
+                    // Seen at once, where the keep-alive would notice only at its next
+                    // beat (a third of the TTL later).
+                    let current = self.keeper.as_ref().is_some_and(|k| kv.mod_revision() > k.registered_at);
+                    if kv.key() == own_key.as_bytes() && current {
+                        tracing::error!("this node's registration vanished from etcd (lease expired or revoked)");
+                        self.drop_lease();
+                    }
+                }
             }
             self.table.revision = self.table.revision.max(kv.mod_revision());
         }
         true
     }
 
+    /// Gives up the current lease (it is gone, or its registration is): the node
+    /// rejoins under a new one. The old one is revoked in case it still lives, so the
+    /// owner keys under it do not linger until it expires.
+    fn drop_lease(&mut self) {
+        let Some(keeper) = self.keeper.take() else { return };
+        keeper.stop();
+        let (mut client, lease) = (self.client.clone(), keeper.lease);
+        tokio::spawn(async move { drop(etcd::revoke_lease(&mut client, lease).await) });
+    }
+
     async fn rejoin(&mut self) {
+        tracing::warn!(node_id = self.config.node_id, "rejoining the cluster under a new lease");
         match join::lease_and_register(&self.client, &self.config, &self.keys).await {
             Ok(keeper) => self.keeper = Some(keeper),
             Err(error) => tracing::warn!(%error, "cannot rejoin the cluster; retrying"),

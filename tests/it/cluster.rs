@@ -207,6 +207,28 @@ async fn a_killed_node_s_shards_are_taken_over_once_its_lease_expires() {
 }
 
 #[actix_web::test]
+async fn a_node_whose_lease_is_revoked_under_it_rejoins_with_a_new_one() {
+    let etcd = EtcdCluster::start(1).await;
+    let nodes: Vec<Node> = ["a", "b"].iter().map(|id| Node::start(&etcd, id, 10, LEASE_LONG_SECS)).collect();
+    let addresses: Vec<String> = nodes.iter().map(Node::address).collect();
+    let before = wait_converged(&addresses, &["a", "b"], 10, PATIENCE).await;
+    let lease = before[0]["lease"].as_str().expect("a has a lease").to_owned();
+
+    // As if a's lease had expired while it was paused: etcd drops its node and owner keys.
+    let revoked = std::process::Command::new("etcdctl")
+        .args(["--endpoints", &etcd.endpoints().join(","), "lease", "revoke", &lease])
+        .output()
+        .expect("etcdctl runs (Debian's etcd-client package)");
+    assert!(revoked.status.success(), "etcdctl: {}", String::from_utf8_lossy(&revoked.stderr));
+
+    // a notices, takes a new lease, registers again and gets its share back.
+    let after = wait_converged(&addresses, &["a", "b"], 10, PATIENCE).await;
+    let new_lease = after[0]["lease"].as_str().expect("a has a lease again");
+    assert_ne!(new_lease, lease, "a rejoined under a new lease");
+    assert!(nodes[0].app.as_ref().expect("a runs").stderr().contains("rejoining the cluster"), "a saw its lease go");
+}
+
+#[actix_web::test]
 async fn a_node_with_another_shard_count_refuses_to_start_and_says_why() {
     let etcd = EtcdCluster::start(1).await;
     let _first = Node::start(&etcd, "a", 16, LEASE_LONG_SECS);
