@@ -37,6 +37,11 @@ impl ClusterNode {
         let keys = Keys::new(&config.key_prefix);
         let client = join::connect_and_check(&config, &keys).await?;
         let keeper = join::lease_and_register(&client, &config, &keys).await?;
+        tracing::warn!(
+            "cluster mode is incomplete (issue 14): shards are owned but not yet enforced; this node still \
+             serves every venue from its own log, so two nodes could sell the same window twice. Do not \
+             route one venue to more than one node."
+        );
         let table = RoutingTable::new(config.shards);
         let (publish, view) = watch::channel(Arc::new(ClusterView::new(&config, Some(keeper.lease), table.clone())));
         let member = Member { client, keys, config, keeper: Some(keeper), table, publish, pending_until: 0 };

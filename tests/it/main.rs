@@ -18,6 +18,7 @@ mod backup;
 mod backup_archive;
 mod cluster;
 mod crash_restart;
+mod deploy;
 mod domain_dst;
 mod domain_props;
 mod event_fixtures;
