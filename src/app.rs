@@ -75,7 +75,11 @@ impl Application {
         // Before any data is touched: a node that may not join (wrong shard count, id in
         // use, no etcd) does not start at all.
         let cluster = match config.cluster.clone() {
-            Some(cluster) => Some(ClusterNode::join(cluster).await.context("cannot join the cluster")?),
+            Some(cluster) => {
+                let etcd = cluster.etcd_endpoints.join(",");
+                let joined = ClusterNode::join(cluster).await;
+                Some(joined.with_context(|| format!("cannot join the cluster (etcd at {etcd})"))?)
+            }
             None => None,
         };
         let log = EventLog::open(&config.data_dir)?;

@@ -4,10 +4,12 @@
 /// are logged and retried by the ownership loop.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error("cannot reach etcd at {endpoints}: {source}")]
-    Connect { endpoints: String, source: etcd_client::Error },
+    // The etcd error is in the message and deliberately not a `source`: a report of the
+    // chain would print it twice.
+    #[error("cannot reach etcd at {endpoints}: {cause}")]
+    Connect { endpoints: String, cause: etcd_client::Error },
     #[error("etcd request failed: {0}")]
-    Etcd(#[from] etcd_client::Error),
+    Etcd(etcd_client::Error),
     #[error("etcd did not answer within {0:?}")]
     Timeout(std::time::Duration),
     #[error(
@@ -22,4 +24,10 @@ pub enum ClusterError {
     DuplicateNode { node_id: String, prefix: String },
     #[error("the node's etcd lease {0:x} expired: its shards are no longer its own")]
     LeaseLost(i64),
+}
+
+impl From<etcd_client::Error> for ClusterError {
+    fn from(error: etcd_client::Error) -> Self {
+        Self::Etcd(error)
+    }
 }

@@ -37,7 +37,7 @@ pub async fn connect(endpoints: &[String]) -> Result<Client, ClusterError> {
         .with_timeout(REQUEST_TIMEOUT)
         .with_require_leader(true);
     let connecting = Client::connect(endpoints, Some(options));
-    let failed = |source| ClusterError::Connect { endpoints: endpoints.join(","), source };
+    let failed = |cause| ClusterError::Connect { endpoints: endpoints.join(","), cause };
     match tokio::time::timeout(REQUEST_TIMEOUT, connecting).await {
         Ok(connected) => connected.map_err(failed),
         Err(_) => Err(ClusterError::Timeout(REQUEST_TIMEOUT)),

@@ -17,6 +17,7 @@ mod api_scenarios;
 mod backup;
 mod backup_archive;
 mod cluster;
+mod cluster_start;
 mod crash_restart;
 mod deploy;
 mod domain_dst;
