@@ -23,9 +23,14 @@ use super::view::ClusterView;
 use super::{balance, etcd, join};
 use crate::limits::CLUSTER_REBALANCE_EVERY_MS;
 
+/// How long leaving waits for the loop to finish its step and revoke the lease itself.
+const LEAVE_WITHIN: Duration = etcd::REQUEST_TIMEOUT;
+
 /// This node's membership; [`ClusterNode::leave`] hands its shards off at once.
 /// Dropped without `leave` it stops keeping its lease, which then expires (a crash).
 pub struct ClusterNode {
+    /// To revoke the lease itself when the loop does not stop in time.
+    client: Client,
     view: watch::Receiver<Arc<ClusterView>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -44,10 +49,11 @@ impl ClusterNode {
         );
         let table = RoutingTable::new(config.shards);
         let (publish, view) = watch::channel(Arc::new(ClusterView::new(&config, Some(keeper.lease), table.clone())));
-        let member = Member { client, keys, config, keeper: Some(keeper), table, publish, pending_until: 0 };
+        let member =
+            Member { client: client.clone(), keys, config, keeper: Some(keeper), table, publish, pending_until: 0 };
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(member.run(stopped));
-        Ok(Self { view, stop: Some(stop), task: Some(task) })
+        Ok(Self { client, view, stop: Some(stop), task: Some(task) })
     }
 
     /// The node's current view of the cluster.
@@ -65,8 +71,18 @@ impl ClusterNode {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        let Some(mut task) = self.task.take() else { return };
+        // The loop may be stuck in a step against an etcd that does not answer: then
+        // it is stopped and the lease it last held is revoked from here.
+        if tokio::time::timeout(LEAVE_WITHIN, &mut task).await.is_err() {
+            task.abort();
+            let lease = self.view.borrow().lease;
+            if let Some(lease) = lease {
+                match etcd::revoke_lease(&mut self.client, lease).await {
+                    Ok(()) => tracing::info!("left the cluster: lease revoked"),
+                    Err(error) => tracing::warn!(%error, "cannot revoke the lease; it expires on its own"),
+                }
+            }
         }
     }
 }

@@ -234,6 +234,17 @@ async fn a_node_whose_lease_is_revoked_under_it_rejoins_with_a_new_one() {
     assert!(nodes[0].app.as_ref().expect("a runs").stderr().contains("rejoining the cluster"), "a saw its lease go");
 }
 
+#[actix_web::test]
+async fn a_node_still_stops_on_sigterm_when_etcd_is_gone() {
+    let mut etcd = EtcdCluster::start(1).await;
+    let mut node = Node::start(&etcd, "a", 4, LEASE_LONG_SECS);
+    wait_converged(&[node.address()], &["a"], 4, PATIENCE).await;
+    etcd.members[0].kill();
+    // Within the binary helper's deadline, with a clean exit: leaving is bounded.
+    let status = node.app().terminate();
+    assert!(status.success(), "{status}: {}", node.app().stderr());
+}
+
 fn owners(view: &Value) -> Vec<(u64, String)> {
     let list = view["owners"].as_array().expect("owners");
     list.iter()
