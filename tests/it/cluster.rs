@@ -235,6 +235,30 @@ async fn a_node_whose_lease_is_revoked_under_it_rejoins_with_a_new_one() {
 }
 
 #[actix_web::test]
+async fn ownership_survives_the_etcd_leader_being_killed_and_a_new_node_then_joins() {
+    let mut etcd = EtcdCluster::start(3).await;
+    // Ten times etcd's election timeout: keep-alives must get through the election.
+    let ttl = 10;
+    let mut nodes: Vec<Node> = ["a", "b"].iter().map(|id| Node::start(&etcd, id, 12, ttl)).collect();
+    let mut addresses: Vec<String> = nodes.iter().map(Node::address).collect();
+    let before = wait_converged(&addresses, &["a", "b"], 12, PATIENCE).await;
+
+    let leader = etcd.leader().await;
+    etcd.members[leader].kill();
+    let elected = etcd.leader().await;
+    assert_ne!(elected, leader, "another member leads");
+
+    // Writes go on under the new leader: a third node joins and gets its share.
+    nodes.push(Node::start(&etcd, "c", 12, ttl));
+    addresses.push(nodes[2].address());
+    let after = wait_converged(&addresses, &["a", "b", "c"], 12, PATIENCE).await;
+    // etcd carries leases over a leader change: a and b kept theirs (no rejoin).
+    for i in 0..2 {
+        assert_eq!(after[i]["lease"], before[i]["lease"], "{} kept its lease", nodes[i].id);
+    }
+}
+
+#[actix_web::test]
 async fn a_node_still_stops_on_sigterm_when_etcd_is_gone() {
     let mut etcd = EtcdCluster::start(1).await;
     let mut node = Node::start(&etcd, "a", 4, LEASE_LONG_SECS);

@@ -151,6 +151,26 @@ impl EtcdCluster {
         }
     }
 
+    /// The index of the member that is the raft leader, as the members say (through
+    /// etcd's JSON gateway, `/v3/maintenance/status`), once one is.
+    pub async fn leader(&self) -> usize {
+        let client = http_client();
+        eventually("an etcd leader", || async {
+            let mut last = String::new();
+            for (i, member) in self.members.iter().enumerate().filter(|(_, m)| m.child.is_some()) {
+                let url = format!("{}/v3/maintenance/status", member.client_url);
+                let status = client.post(&url).body("{}").send().await.map_err(|e| e.to_string())?;
+                let status: serde_json::Value = status.json().await.map_err(|e| e.to_string())?;
+                if status["leader"].is_string() && status["leader"] == status["header"]["member_id"] {
+                    return Ok(i);
+                }
+                last = status.to_string();
+            }
+            Err(last)
+        })
+        .await
+    }
+
     pub fn data_root(&self) -> &Path {
         self._dir.path()
     }
