@@ -76,15 +76,16 @@ fn least_wanted(me: &str, mine: &[u32], count: usize) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    /// Runs every node's plan, one node at a time, until no node has anything to do;
-    /// claims of a free shard succeed for the first node only, as in etcd.
-    fn converge(shards: u32, nodes: &[&str], owners: &mut BTreeMap<u32, String>) -> usize {
+    /// Runs every node's plan, one node at a time in the given order, until no node has
+    /// anything to do; claims of a free shard succeed for the first node only, as in etcd.
+    fn converge_in(shards: u32, nodes: &[&str], order: &[usize], owners: &mut BTreeMap<u32, String>) -> usize {
         for step in 0..1_000 {
             let mut quiet = true;
-            for me in nodes {
+            for &i in order {
+                let me = nodes[i % nodes.len()];
                 let mut counts: BTreeMap<String, usize> = nodes.iter().map(|n| (n.to_string(), 0)).collect();
                 owners.values().for_each(|o| *counts.get_mut(o).expect("owners are live") += 1);
-                let mine: Vec<u32> = owners.iter().filter(|(_, o)| o == me).map(|(&s, _)| s).collect();
+                let mine: Vec<u32> = owners.iter().filter(|(_, o)| *o == me).map(|(&s, _)| s).collect();
                 let unowned: Vec<u32> = (0..shards).filter(|s| !owners.contains_key(s)).collect();
                 let plan = plan(me, shards, &counts, &mine, &unowned);
                 quiet &= plan.is_empty();
@@ -96,6 +97,10 @@ mod tests {
             }
         }
         panic!("no convergence: {owners:?}");
+    }
+
+    fn converge(shards: u32, nodes: &[&str], owners: &mut BTreeMap<u32, String>) -> usize {
+        converge_in(shards, nodes, &(0..nodes.len()).collect::<Vec<_>>(), owners)
     }
 
     fn assert_even(shards: u32, nodes: &[&str], owners: &BTreeMap<u32, String>) {
@@ -131,6 +136,41 @@ mod tests {
         let mut owners = BTreeMap::new();
         converge(2, &["a", "b", "c"], &mut owners);
         assert_even(2, &["a", "b", "c"], &owners);
+    }
+
+    #[test]
+    fn nodes_at_ceil_give_one_each_to_a_node_under_floor_when_nothing_is_free() {
+        // 64 over 3: floor 21, ceil 22; a and b at 22 and c at 20 is stuck without the rule.
+        let mut owners: BTreeMap<u32, String> =
+            (0..64).map(|s| (s, ["a", "b", "c"][usize::from(s >= 22) + usize::from(s >= 44)].to_string())).collect();
+        assert_eq!(owners.values().filter(|o| *o == "c").count(), 20);
+        converge(64, &["a", "b", "c"], &mut owners);
+        assert_even(64, &["a", "b", "c"], &owners);
+    }
+
+    proptest::proptest! {
+        /// From any ownership among live nodes, in any order of turns, the nodes end
+        /// with every shard owned and `floor..=ceil` each.
+        #[test]
+        fn any_start_converges_to_an_even_spread(
+            shards in 1u32..300,
+            node_count in 1usize..7,
+            start in proptest::collection::vec(0usize..8, 0..300),
+            order in proptest::collection::vec(0usize..7, 1..20),
+        ) {
+            let all = ["a", "b", "c", "d", "e", "f", "g"];
+            let nodes = &all[..node_count];
+            let mut owners: BTreeMap<u32, String> = start
+                .iter()
+                .enumerate()
+                .filter(|&(shard, &n)| shard < shards as usize && n < node_count)
+                .map(|(shard, &n)| (shard as u32, nodes[n].to_string()))
+                .collect();
+            let mut order = order;
+            order.extend(0..node_count);
+            converge_in(shards, nodes, &order, &mut owners);
+            assert_even(shards, nodes, &owners);
+        }
     }
 
     #[test]
