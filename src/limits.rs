@@ -308,6 +308,10 @@ pub const ETCD_RETRY_PAUSE_MAX_MS: u64 = 1_000;
 /// the node gives up and refuses to start.
 pub const ETCD_STARTUP_ATTEMPTS: u32 = 10;
 
+/// How long a starting node waits, beyond its lease TTL, for a node key with its id to
+/// go (a killed predecessor's, until that lease expires) before it refuses to start.
+pub const CLUSTER_REGISTER_GRACE_SECS: u64 = 2;
+
 /// Backstop of the ownership loop, in milliseconds: it rebalances on every watch event
 /// and also this often, so a lost event or a failed claim is retried.
 pub const CLUSTER_REBALANCE_EVERY_MS: u64 = 1_000;

@@ -13,11 +13,9 @@ use super::keys::Keys;
 use super::lease::LeaseKeeper;
 use super::retry::Pause;
 use super::routing::NodeRecord;
-use crate::limits::ETCD_STARTUP_ATTEMPTS;
+use crate::limits::{CLUSTER_REGISTER_GRACE_SECS, ETCD_STARTUP_ATTEMPTS};
 
-/// How long a restarted node waits for a killed predecessor's node key (same id) to
-/// expire, beyond the lease TTL.
-const REGISTER_GRACE: Duration = Duration::from_secs(2);
+const REGISTER_GRACE: Duration = Duration::from_secs(CLUSTER_REGISTER_GRACE_SECS);
 
 fn transient(error: &ClusterError) -> bool {
     matches!(error, ClusterError::Connect { .. } | ClusterError::Etcd(_) | ClusterError::Timeout(_))
