@@ -57,6 +57,15 @@ fn start_payments(
     Ok(checkout.then(|| Arc::new(CheckoutService::new(services.clone(), client, public_url.to_owned()))))
 }
 
+/// Joins the cluster in cluster mode. Before any data is touched: a node that may not
+/// join (wrong shard count, id in use, no etcd) does not start at all.
+async fn join_cluster(config: &Config) -> anyhow::Result<Option<ClusterNode>> {
+    let Some(cluster) = config.cluster.clone() else { return Ok(None) };
+    let etcd = cluster.etcd_endpoints.join(",");
+    let joined = ClusterNode::join(cluster).await;
+    Ok(Some(joined.with_context(|| format!("cannot join the cluster (etcd at {etcd})"))?))
+}
+
 impl Application {
     /// Binds the listener, opens storage and recovers state (newest good snapshot + log
     /// tail) while a stand-in answers `503 not_ready` on the port (`/healthz` 200): no
@@ -72,16 +81,7 @@ impl Application {
     }
 
     async fn recover_and_wire(config: Config, clock: Arc<dyn Clock>, listener: TcpListener) -> anyhow::Result<Self> {
-        // Before any data is touched: a node that may not join (wrong shard count, id in
-        // use, no etcd) does not start at all.
-        let cluster = match config.cluster.clone() {
-            Some(cluster) => {
-                let etcd = cluster.etcd_endpoints.join(",");
-                let joined = ClusterNode::join(cluster).await;
-                Some(joined.with_context(|| format!("cannot join the cluster (etcd at {etcd})"))?)
-            }
-            None => None,
-        };
+        let cluster = join_cluster(&config).await?;
         let log = EventLog::open(&config.data_dir)?;
         let snapshots = SnapshotDir::of_data_dir(&config.data_dir);
         let recovered = {
