@@ -58,12 +58,13 @@ pub async fn lease_and_register(
     config: &ClusterConfig,
     keys: &Keys,
 ) -> Result<LeaseKeeper, ClusterError> {
+    let asked_at = Instant::now();
     let lease = with_retries("taking a lease", || {
         let mut client = client.clone();
         async move { etcd::grant_lease(&mut client, config.lease_ttl_secs).await }
     })
     .await?;
-    let mut keeper = LeaseKeeper::start(client.clone(), lease, config.lease_ttl_secs);
+    let mut keeper = LeaseKeeper::start(client.clone(), lease, config.lease_ttl_secs, asked_at);
     let record = NodeRecord { advertise_url: config.advertise_url.clone() };
     let deadline = Instant::now() + Duration::from_secs(config.lease_ttl_secs) + REGISTER_GRACE;
     let mut pause = Pause::new();

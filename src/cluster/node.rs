@@ -48,7 +48,7 @@ impl ClusterNode {
              route one venue to more than one node."
         );
         let table = RoutingTable::new(config.shards);
-        let (publish, view) = watch::channel(Arc::new(ClusterView::new(&config, Some(keeper.lease), table.clone())));
+        let (publish, view) = watch::channel(Arc::new(ClusterView::new(&config, Some(&keeper), table.clone())));
         let member =
             Member { client: client.clone(), keys, config, keeper: Some(keeper), table, publish, pending_until: 0 };
         let (stop, stopped) = oneshot::channel();
@@ -233,8 +233,8 @@ impl Member {
     }
 
     fn publish(&self) {
-        let lease = self.keeper.as_ref().map(|k| k.lease);
-        self.publish.send_replace(Arc::new(ClusterView::new(&self.config, lease, self.table.clone())));
+        let view = ClusterView::new(&self.config, self.keeper.as_ref(), self.table.clone());
+        self.publish.send_replace(Arc::new(view));
     }
 
     async fn leave(&mut self) {

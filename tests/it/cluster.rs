@@ -135,6 +135,8 @@ async fn three_nodes_spread_the_shards_evenly_and_agree_on_every_owner() {
     for (view, node) in views.iter().zip(&nodes) {
         assert_eq!(view["mode"], "cluster");
         assert_eq!(view["node_id"], node.id.as_str());
+        let renewed_ms_ago = view["lease_renewed_ms_ago"].as_u64().expect("a lease renewed some time ago");
+        assert!(renewed_ms_ago < LEASE_LONG_SECS * 1_000, "{} holds a live lease: {view}", node.id);
         let mine: Vec<u64> = views[0]["owners"]
             .as_array()
             .expect("owners")

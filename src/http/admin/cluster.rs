@@ -48,6 +48,10 @@ pub struct ClusterJson {
     /// This node's lease id in hex (null while it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease: Option<Option<String>>,
+    /// Milliseconds since etcd last confirmed this node's lease (null without one); past
+    /// `lease_ttl_secs` the node cannot know it still owns its shards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_renewed_ms_ago: Option<Option<u64>>,
     /// The etcd revision this view reflects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
@@ -73,6 +77,7 @@ impl ClusterJson {
             shards: None,
             lease_ttl_secs: None,
             lease: None,
+            lease_renewed_ms_ago: None,
             revision: None,
             nodes: None,
             owned_here: None,
@@ -99,6 +104,7 @@ impl ClusterJson {
             shards: Some(table.shards()),
             lease_ttl_secs: Some(view.lease_ttl_secs),
             lease: Some(view.lease.map(|lease| format!("{lease:x}"))),
+            lease_renewed_ms_ago: Some(view.lease_renewed_ago().map(|ago| ago.as_millis() as u64)),
             revision: Some(table.revision),
             nodes: Some(nodes.collect()),
             owned_here: Some(view.owned_here()),
