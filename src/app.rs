@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::actors::{Registry, Shared};
 use crate::backup::archive::Archiver;
 use crate::clock::Clock;
+use crate::cluster::ClusterNode;
 use crate::config::{Config, PaymentProvider};
 use crate::http::connections::ConnectionGuard;
 use crate::http::rate_limit::ReserveRateLimit;
@@ -33,6 +34,8 @@ pub struct Application {
     fatal: watch::Receiver<Option<JournalError>>,
     /// Continuous archiving, when `[archive]` is configured.
     archiver: Option<Archiver>,
+    /// Membership and shard ownership, when `[cluster]` is configured.
+    cluster: Option<ClusterNode>,
 }
 
 /// Starts the Stripe workers (refunds, session expiry) when a secret key is configured,
@@ -54,6 +57,15 @@ fn start_payments(
     Ok(checkout.then(|| Arc::new(CheckoutService::new(services.clone(), client, public_url.to_owned()))))
 }
 
+/// Joins the cluster in cluster mode. Before any data is touched: a node that may not
+/// join (wrong shard count, id in use, no etcd) does not start at all.
+async fn join_cluster(config: &Config) -> anyhow::Result<Option<ClusterNode>> {
+    let Some(cluster) = config.cluster.clone() else { return Ok(None) };
+    let etcd = cluster.etcd_endpoints.join(",");
+    let joined = ClusterNode::join(cluster).await;
+    Ok(Some(joined.with_context(|| format!("cannot join the cluster (etcd at {etcd})"))?))
+}
+
 impl Application {
     /// Binds the listener, opens storage and recovers state (newest good snapshot + log
     /// tail) while a stand-in answers `503 not_ready` on the port (`/healthz` 200): no
@@ -69,6 +81,7 @@ impl Application {
     }
 
     async fn recover_and_wire(config: Config, clock: Arc<dyn Clock>, listener: TcpListener) -> anyhow::Result<Self> {
+        let cluster = join_cluster(&config).await?;
         let log = EventLog::open(&config.data_dir)?;
         let snapshots = SnapshotDir::of_data_dir(&config.data_dir);
         let recovered = {
@@ -117,6 +130,7 @@ impl Application {
             client_ip_header: limits.client_ip_header.clone(),
             admin_token: config.admin_token.clone(),
             hold_ttl_secs_default: config.hold_ttl_secs,
+            cluster: cluster.as_ref().map(ClusterNode::subscribe),
         });
         let guard = ConnectionGuard::new(limits.connection_cap());
         let server = http::server::serve(listener, guard, move || {
@@ -126,7 +140,7 @@ impl Application {
                 .wrap_fn(http::request_id::add_header)
                 .wrap(TracingLogger::default())
         })?;
-        Ok(Self { addr, server, services, journal, snapshotter, fatal, archiver })
+        Ok(Self { addr, server, services, journal, snapshotter, fatal, archiver, cluster })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -137,10 +151,15 @@ impl Application {
         &self.services
     }
 
+    /// The node's cluster membership, in cluster mode.
+    pub fn cluster(&self) -> Option<&ClusterNode> {
+        self.cluster.as_ref()
+    }
+
     /// Serves until a signal stops the server (graceful) or the journal fails (fatal:
     /// the error is returned so the process exits non-zero).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, journal, mut fatal, services, snapshotter, archiver, .. } = self;
+        let Self { server, journal, mut fatal, services, snapshotter, archiver, cluster, .. } = self;
         let handle = server.handle();
         let result = tokio::select! {
             served = server => served.context("HTTP server failed"),
@@ -152,6 +171,10 @@ impl Application {
                 Err(anyhow::anyhow!("stopping: {error}"))
             }
         };
+        // First, so that the other nodes take this node's shards over at once.
+        if let Some(cluster) = cluster {
+            cluster.leave().await;
+        }
         services.windows.shutdown();
         journal.shutdown();
         if let Some(archiver) = archiver {

@@ -168,6 +168,7 @@ struct ConfigFile {
     #[serde(default)]
     limits: LimitsConfig,
     archive: Option<ArchiveConfig>,
+    cluster: Option<crate::cluster::ClusterSpec>,
     venues: Option<Vec<VenueSpec>>,
 }
 
@@ -189,6 +190,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Continuous archiving (`[archive]`); off when absent.
     pub archive: Option<ArchiveConfig>,
+    /// Cluster mode (`[cluster]`); single-node when absent.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
     pub venues: Vec<Venue>,
 }
 
@@ -241,6 +244,7 @@ impl Config {
         check_unique(&venues)?;
         check_payments(&file.payments)?;
         check_admin_token(file.admin_token.as_ref())?;
+        let cluster = file.cluster.map(|c| c.resolve()).transpose().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let limits = &file.limits;
         if limits.reservations_per_ip_per_minute == 0 || limits.active_hold_slots_per_client == 0 {
             let message = "[limits] values must be at least 1; set enabled = false to switch the limits off";
@@ -258,6 +262,7 @@ impl Config {
             payments: file.payments,
             limits: file.limits,
             archive: file.archive,
+            cluster,
             venues,
         })
     }

@@ -9,6 +9,7 @@ pub mod actors;
 pub mod app;
 pub mod backup;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod fd_limit;

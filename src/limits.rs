@@ -274,3 +274,48 @@ pub const ARCHIVE_EVERY_SECS_DEFAULT: u64 = 10;
 
 /// Default `[archive] every_records`: records that make a segment due early.
 pub const ARCHIVE_EVERY_RECORDS_DEFAULT: u64 = 10_000;
+
+/// Cluster mode (`[cluster]`, `src/cluster/`): default and bounds of `lease_ttl_secs`,
+/// the node lease's time to live. etcd itself refuses TTLs under about 2 s (1.5
+/// election timeouts); a long TTL makes a dead node's venues wait that long.
+pub const CLUSTER_LEASE_TTL_SECS_DEFAULT: u64 = 5;
+pub const CLUSTER_LEASE_TTL_SECS_MIN: u64 = 2;
+pub const CLUSTER_LEASE_TTL_SECS_MAX: u64 = 300;
+
+/// Default and most `[cluster] shards`: fixed for the life of a cluster, so the
+/// default leaves room to grow to many nodes.
+pub const CLUSTER_SHARDS_DEFAULT: u32 = 256;
+pub const CLUSTER_SHARDS_MAX: u32 = 4_096;
+
+/// Longest `[cluster] node_id` and `key_prefix`, in bytes.
+pub const CLUSTER_NODE_ID_LEN_MAX: usize = 64;
+pub const CLUSTER_KEY_PREFIX_LEN_MAX: usize = 128;
+
+/// Most `[cluster] etcd_endpoints`.
+pub const CLUSTER_ETCD_ENDPOINTS_MAX: usize = 16;
+
+/// Connecting to an etcd endpoint, and any one etcd request, in milliseconds. A
+/// request without a leader fails fast (`require_leader`) rather than waiting for it.
+pub const ETCD_CONNECT_TIMEOUT_MS: u64 = 2_000;
+pub const ETCD_REQUEST_TIMEOUT_MS: u64 = 3_000;
+
+/// Pause before a failed etcd step (claim, release, watch, keep-alive) is retried, in
+/// milliseconds: doubling from the first to the most.
+pub const ETCD_RETRY_PAUSE_FIRST_MS: u64 = 100;
+pub const ETCD_RETRY_PAUSE_MAX_MS: u64 = 1_000;
+
+/// Start-up attempts against etcd (connect, record the shard count, register) before
+/// the node gives up and refuses to start.
+pub const ETCD_STARTUP_ATTEMPTS: u32 = 10;
+
+/// How long a starting node waits, beyond its lease TTL, for a node key with its id to
+/// go (a killed predecessor's, until that lease expires) before it refuses to start.
+pub const CLUSTER_REGISTER_GRACE_SECS: u64 = 2;
+
+/// Backstop of the ownership loop, in milliseconds: it rebalances on every watch event
+/// and also this often, so a lost event or a failed claim is retried.
+pub const CLUSTER_REBALANCE_EVERY_MS: u64 = 1_000;
+
+/// Most shards one rebalance step claims or releases, so one step's transactions stay
+/// short and the other nodes see progress between steps.
+pub const CLUSTER_SHARDS_PER_STEP_MAX: usize = 64;

@@ -57,6 +57,8 @@ pub struct AppState {
     pub admin_token: Option<secrecy::SecretString>,
     /// Hold TTL of a venue created without one.
     pub hold_ttl_secs_default: u32,
+    /// This node's view of the cluster, in cluster mode (`GET /v1/admin/cluster`).
+    pub cluster: Option<tokio::sync::watch::Receiver<std::sync::Arc<crate::cluster::ClusterView>>>,
 }
 
 /// Registers every route of the public contract.

@@ -50,6 +50,7 @@ use super::webhook::WebhookReceipt;
         super::admin::refunds::retry,
         super::admin::activity::activity,
         super::admin::backup::backup,
+        super::admin::cluster::cluster,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
@@ -77,6 +78,9 @@ use super::webhook::WebhookReceipt;
         super::admin::dto::WindowReservationsJson,
         super::admin::activity::ActivityJson,
         super::admin::refunds::OwedRefundJson,
+        super::admin::cluster::ClusterJson,
+        super::admin::cluster::ClusterNodeJson,
+        super::admin::cluster::ShardOwnerJson,
     )),
     modifiers(&OptionalReservationBody, &AdminBearer),
     tags(

@@ -4,7 +4,8 @@
 //! restart and crash tests. Both only ever talk to 127.0.0.1.
 //!
 //! Submodules: `config` (the config as typed structs), `api` (HTTP client and answers),
-//! `binary` (the real binary), `wait` (the one polling helper); all re-exported here.
+//! `binary` (the real binary), `etcd` (a throwaway etcd cluster), `wait` (the one polling
+//! helper); all re-exported here.
 //!
 //! Not every helper is used by every module of this test binary.
 #![allow(dead_code)]
@@ -12,6 +13,7 @@
 mod api;
 mod binary;
 mod config;
+mod etcd;
 mod wait;
 
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use tempfile::TempDir;
 pub use api::*;
 pub use binary::*;
 pub use config::*;
+pub use etcd::*;
 pub use wait::*;
 
 /// Where the manual clock starts: Saturday 2026-11-28, five minutes into the 12:00 UTC

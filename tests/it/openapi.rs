@@ -29,6 +29,7 @@ const DOCUMENTED: &[(&str, &str)] = &[
     ("GET", "/v1/admin/refunds"),
     ("GET", "/v1/admin/venues/{venue}/activity"),
     ("POST", "/v1/admin/backup"),
+    ("GET", "/v1/admin/cluster"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

@@ -4,12 +4,13 @@
 //! [`venues`] (create or change a venue), [`windows`] (a window's reservations),
 //! [`reservations`] (release a hold by hand), [`refunds`] (refunds owed, retrying the
 //! failed ones by hand), [`activity`] (recent refusals, late
-//! payments and refunds, for the dashboard at `/admin`), [`backup`] (stream a backup file). Every handler authorizes first, before
+//! payments and refunds, for the dashboard at `/admin`), [`backup`] (stream a backup file), [`cluster`] (this node's view of the cluster). Every handler authorizes first, before
 //! it parses anything, so that without the token every route answers 401 alike.
 
 pub mod activity;
 pub mod auth;
 pub mod backup;
+pub mod cluster;
 pub mod dto;
 pub mod refunds;
 pub mod reservations;
@@ -28,5 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/reservations/{id}/refunds/retry").post(refunds::retry))
         .service(resource("/v1/admin/refunds").get(refunds::owed))
         .service(resource("/v1/admin/venues/{venue}/activity").get(activity::activity))
-        .service(resource("/v1/admin/backup").post(backup::backup));
+        .service(resource("/v1/admin/backup").post(backup::backup))
+        .service(resource("/v1/admin/cluster").get(cluster::cluster));
 }

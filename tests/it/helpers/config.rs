@@ -29,7 +29,23 @@ pub struct TestConfig {
     pub payments: Option<PaymentsConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterSpec>,
     pub venues: Vec<VenueSpec>,
+}
+
+/// `[cluster]`: cluster mode (absent: single node).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSpec {
+    pub node_id: String,
+    pub advertise_url: String,
+    pub etcd_endpoints: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ttl_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_prefix: Option<String>,
 }
 
 /// `[archive]`: continuous archiving of durable records.
@@ -54,6 +70,7 @@ impl TestConfig {
             limits: LimitsConfig::off(),
             payments: None,
             archive: None,
+            cluster: None,
             venues,
         }
     }

@@ -1,0 +1,30 @@
+//! Cluster mode (issue 14), first slice: membership and shard ownership in etcd.
+//!
+//! Venues are spread over `shards` fixed shards by a stable hash ([`hash`]); each shard
+//! is owned by one live node at a time. A node holds an etcd lease, registers under it
+//! and claims free shards with compare-and-create transactions under it ([`etcd`],
+//! [`join`], [`lease`]); the owner key's `create_revision` is the shard's fencing
+//! token. Every node watches the cluster's keys into a routing table ([`routing`]) and
+//! moves towards an even spread by the pure rules of [`balance`] ([`node`]). Key layout:
+//! [`keys`]; config: [`config`]; what is shown to operators: [`view`].
+//!
+//! Not yet: serving only owned shards, fenced commits, forwarding. Single-node mode
+//! (no `[cluster]`) does not touch any of this.
+
+pub mod balance;
+pub mod config;
+pub mod error;
+pub mod etcd;
+pub mod hash;
+pub mod join;
+pub mod keys;
+pub mod lease;
+pub mod node;
+pub mod retry;
+pub mod routing;
+pub mod view;
+
+pub use config::{ClusterConfig, ClusterSpec};
+pub use error::ClusterError;
+pub use node::ClusterNode;
+pub use view::ClusterView;
