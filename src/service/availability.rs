@@ -99,38 +99,57 @@ impl Availability {
         &self.live
     }
 
+    /// Counts of the windows starting at `starts`, in order: what the read view knows
+    /// is taken under one lock, and only the windows it does not know are asked.
     async fn versioned_counts(
         &self,
         venue: &Venue,
         starts: Vec<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Vec<VersionedCounts>, ServiceError> {
-        try_join_all(starts.into_iter().map(|start| self.counts(venue, start, now))).await
+        let keys: Vec<WindowKey> = starts.into_iter().map(|start| WindowKey::new(venue.id.clone(), start)).collect();
+        let seen = self.view.get_many(&keys, now);
+        let mut counts: Vec<Option<VersionedCounts>> = Vec::with_capacity(keys.len());
+        let mut unknown = Vec::new();
+        for (key, seen) in keys.into_iter().zip(seen) {
+            counts.push(match seen {
+                Seen::Opened(window_counts, version) => Some((key, window_counts, version)),
+                Seen::Unopened => Some(from_schedule(venue, key, now)),
+                Seen::Unknown => {
+                    unknown.push((counts.len(), key));
+                    None
+                }
+            });
+        }
+        let asked = try_join_all(unknown.iter().map(|(_, key)| self.ask_counts(venue, key.clone(), now))).await?;
+        for ((at, _), answer) in unknown.into_iter().zip(asked) {
+            counts[at] = Some(answer);
+        }
+        Ok(counts.into_iter().map(|c| c.expect("every unknown window was asked")).collect())
     }
 
-    /// Counts of one window; a window with no events is answered without an actor.
-    async fn counts(
+    /// Counts of a window the read view does not know: its actor's if it has events,
+    /// else its schedule's (without starting an actor).
+    async fn ask_counts(
         &self,
         venue: &Venue,
-        start: DateTime<Utc>,
+        key: WindowKey,
         now: DateTime<Utc>,
     ) -> Result<VersionedCounts, ServiceError> {
-        let key = WindowKey::new(venue.id.clone(), start);
-        let from_schedule =
-            |key: WindowKey| (key.clone(), Window::unopened(key, venue.capacity_at(start)).counts_at(now), 0);
-        match self.view.get(&key, now) {
-            Seen::Opened(counts, version) => return Ok((key, counts, version)),
-            Seen::Unopened => return Ok(from_schedule(key)),
-            Seen::Unknown => {}
-        }
         match self.windows.ask_opened(&key, GetCounts).await? {
             Some((counts, version)) => Ok((key, counts, version)),
             None => {
                 self.view.mark_unopened(&key);
-                Ok(from_schedule(key))
+                Ok(from_schedule(venue, key, now))
             }
         }
     }
+}
+
+/// The counts of a window with no events: its capacity from the venue's schedule.
+fn from_schedule(venue: &Venue, key: WindowKey, now: DateTime<Utc>) -> VersionedCounts {
+    let capacity = venue.capacity_at(key.start);
+    (key.clone(), Window::unopened(key, capacity).counts_at(now), 0)
 }
 
 /// Starts of the windows overlapping `[from, to)`, which must lie near `now` and span
