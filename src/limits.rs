@@ -274,3 +274,14 @@ pub const ARCHIVE_EVERY_SECS_DEFAULT: u64 = 10;
 
 /// Default `[archive] every_records`: records that make a segment due early.
 pub const ARCHIVE_EVERY_RECORDS_DEFAULT: u64 = 10_000;
+
+/// Reading the log in bulk (replay, start-up recovery; `store::read_ahead`): threads
+/// that read and decode chunks of records ahead of the fold. Two: the machines qskip
+/// runs on have two cores, and the fold takes the rest.
+pub const LOG_READ_AHEAD_THREADS: u64 = 2;
+
+/// Records per chunk a read-ahead thread reads in one sled range and hands over.
+pub const LOG_READ_AHEAD_CHUNK_RECORDS: u64 = 4_096;
+
+/// Chunks each read-ahead thread may have decoded and not yet handed over.
+pub const LOG_READ_AHEAD_CHUNKS_QUEUED: usize = 2;

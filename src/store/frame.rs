@@ -10,6 +10,11 @@ use serde::de::DeserializeOwned;
 
 pub static CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
+/// The same CRC-32C, computed 16 bytes at a time (a 16 KiB table instead of 1 KiB):
+/// checking every record is on the path of replay and start-up, where the byte-wise
+/// table showed in the profile. Same values as [`CRC32C`].
+static CRC32C_WIDE: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
+
 /// Bytes of the checksum at the end of a frame.
 pub const CRC_BYTES: usize = 4;
 
@@ -35,7 +40,7 @@ pub fn open(frame: &[u8]) -> Result<&[u8], FrameError> {
     assert!(frame.len() > CRC_BYTES, "callers refuse frames too short for a checksum first");
     let (covered, crc_bytes) = frame.split_at(frame.len() - CRC_BYTES);
     let stored = u32::from_le_bytes(crc_bytes.try_into().expect("split_at left exactly CRC_BYTES bytes"));
-    let computed = CRC32C.checksum(covered);
+    let computed = CRC32C_WIDE.checksum(covered);
     match stored == computed {
         true => Ok(covered),
         false => Err(FrameError::Checksum { stored, computed }),
@@ -48,5 +53,18 @@ pub fn decode_exact<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError
     match rest.is_empty() {
         true => Ok(value),
         false => Err(FrameError::Trailing(rest.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wide_table_computes_the_same_checksum() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for len in [0, 1, 15, 16, 17, 100, 1000] {
+            assert_eq!(CRC32C_WIDE.checksum(&bytes[..len]), CRC32C.checksum(&bytes[..len]), "length {len}");
+        }
     }
 }
