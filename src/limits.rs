@@ -319,3 +319,14 @@ pub const CLUSTER_REBALANCE_EVERY_MS: u64 = 1_000;
 /// Most shards one rebalance step claims or releases, so one step's transactions stay
 /// short and the other nodes see progress between steps.
 pub const CLUSTER_SHARDS_PER_STEP_MAX: usize = 64;
+
+/// Reading the log in bulk (replay, start-up recovery; `store::read_ahead`): threads
+/// that read and decode chunks of records ahead of the fold. Two: the machines qskip
+/// runs on have two cores, and the fold takes the rest.
+pub const LOG_READ_AHEAD_THREADS: u64 = 2;
+
+/// Records per chunk a read-ahead thread reads in one sled range and hands over.
+pub const LOG_READ_AHEAD_CHUNK_RECORDS: u64 = 4_096;
+
+/// Chunks each read-ahead thread may have decoded and not yet handed over.
+pub const LOG_READ_AHEAD_CHUNKS_QUEUED: usize = 2;

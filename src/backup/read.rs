@@ -16,7 +16,7 @@ pub struct BackupReader<R: Read> {
     input: R,
     header: Header,
     read: u64,
-    body: crc::Digest<'static, u32>,
+    body: crc::Digest<'static, u32, crc::Table<16>>,
 }
 
 impl<R: Read> BackupReader<R> {

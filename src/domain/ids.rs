@@ -1,7 +1,9 @@
 //! Identifiers: venues, reservations and the (venue, window start) key of a window.
 //!
 //! A reservation id is its own capability (whoever knows it may pay or cancel), so it
-//! is a random v4 UUID: 122 random bits. The domain never generates one; the caller
+//! is unguessable: the service makes v7 UUIDs, 74 random bits after a millisecond
+//! timestamp (time-ordered ids keep the log's reservation index appending; older
+//! reservations have v4 ids, 122 random bits). The domain never generates one; the caller
 //! passes it in, which keeps `decide` deterministic.
 
 use std::fmt;
@@ -30,11 +32,23 @@ pub struct VenueId(Arc<str>);
 
 impl VenueId {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
+        Self::check(raw)?;
+        Ok(Self(Arc::from(raw)))
+    }
+
+    /// [`VenueId::parse`] of a string the caller owns already (the log decodes one
+    /// venue id per record): one copy, into the shared text.
+    pub fn parse_owned(raw: String) -> Result<Self, IdError> {
+        Self::check(&raw)?;
+        Ok(Self(Arc::from(raw)))
+    }
+
+    fn check(raw: &str) -> Result<(), IdError> {
         let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
         if raw.is_empty() || raw.len() > VENUE_ID_LEN_MAX || !raw.chars().all(valid_char) {
             return Err(IdError::BadVenueId);
         }
-        Ok(Self(Arc::from(raw)))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -48,7 +62,7 @@ impl fmt::Display for VenueId {
     }
 }
 
-/// A reservation's id: a random v4 UUID chosen by the caller.
+/// A reservation's id: a UUID chosen by the caller (see the module header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReservationId(Uuid);
 
@@ -112,6 +126,8 @@ mod tests {
         assert!(VenueId::parse("demo-bar_1").is_ok());
         for bad in ["", "Demo", "a b", "a/b", &"x".repeat(VENUE_ID_LEN_MAX + 1)] {
             assert_eq!(VenueId::parse(bad), Err(IdError::BadVenueId), "{bad:?}");
+            assert_eq!(VenueId::parse_owned(bad.to_owned()), Err(IdError::BadVenueId), "{bad:?}");
         }
+        assert_eq!(VenueId::parse_owned("demo-bar_1".into()), VenueId::parse("demo-bar_1"));
     }
 }

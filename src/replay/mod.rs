@@ -7,8 +7,8 @@
 
 mod report;
 mod snapshot_check;
+mod state;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -16,9 +16,10 @@ use chrono::{DateTime, Utc};
 pub use report::{Report, ViolationReport, WindowReport};
 pub use snapshot_check::SnapshotCheck;
 
-use crate::domain::{Venue, VenueId, Window, WindowKey};
+use crate::domain::{VenueId, Window};
 use crate::store::snapshot::{SnapshotDir, SnapshotState, state_digest};
 use crate::store::{EventLog, Record, StoreError};
+use state::Replayed;
 
 /// Which windows to report on (the whole log is always read and checked).
 pub use crate::domain::WindowFilter as Filter;
@@ -55,7 +56,8 @@ pub fn replay(
         check = Some(state.check(path, saved));
     }
     on_progress(total, total);
-    let shown: Vec<&Window> = state.windows.values().filter(|w| filter.matches(w.key())).collect();
+    let mut shown: Vec<&Window> = state.sorted_windows();
+    shown.retain(|w| filter.matches(w.key()));
     let digest = state_digest(shown.iter().copied());
     let windows = shown.into_iter().map(WindowReport::of).collect();
     let venues = state.venues.len();
@@ -71,60 +73,15 @@ pub fn digest_through(log: &EventLog, through: u64) -> Result<(String, usize), S
     for entry in log.iter_range(1, through) {
         state.fold(log, entry)?;
     }
-    Ok((state_digest(state.windows.values()), state.violations.len()))
+    Ok((state_digest(state.sorted_windows()), state.violations.len()))
 }
 
 /// Records between two progress reports.
 const PROGRESS_EVERY: usize = 10_000;
 
-/// Replay's state: every window (settled or not), venues, and what went wrong.
-#[derive(Default)]
-struct Replayed {
-    venues: BTreeMap<VenueId, Venue>,
-    windows: BTreeMap<WindowKey, Window>,
-    violations: Vec<ViolationReport>,
-    /// Windows with a violation: their replayed state skips the offending event.
-    damaged: BTreeSet<WindowKey>,
-}
-
 impl Replayed {
-    fn fold(
-        &mut self,
-        log: &EventLog,
-        entry: Result<(u64, DateTime<Utc>, Record), StoreError>,
-    ) -> Result<(), StoreError> {
-        let (seq, record) = match entry {
-            Ok((seq, _, record)) => (seq, record),
-            Err(StoreError::Corrupt { seq, source }) => {
-                // The record is unreadable, but its W index key names its window.
-                let window = log.window_of_seq(seq)?;
-                self.damaged.extend(window.clone());
-                let message = format!("unreadable record: {source}");
-                self.violations.push(ViolationReport { seq, window: window.map(|w| w.to_string()), message });
-                return Ok(());
-            }
-            Err(other) => return Err(other),
-        };
-        match record {
-            Record::Venue(event) => drop(self.venues.insert(event.venue().id.clone(), event.venue().clone())),
-            Record::Window(key, event) => {
-                let window = self.windows.entry(key.clone()).or_insert_with(|| Window::unopened(key.clone(), 0));
-                match window.audit(&event) {
-                    Ok(()) => window.apply(&event),
-                    Err(violation) => {
-                        let (window, message) = (Some(key.to_string()), violation.to_string());
-                        self.violations.push(ViolationReport { seq, window, message });
-                        self.damaged.insert(key);
-                    }
-                }
-            }
-            Record::Idempotency(_) => {}
-        }
-        Ok(())
-    }
-
     fn check(&mut self, path: &std::path::Path, saved: &SnapshotState) -> SnapshotCheck {
-        let matches = snapshot_check::compare(saved, &self.venues, &self.windows, &self.damaged, &mut self.violations);
+        let matches = snapshot_check::compare(saved, self);
         let path = path.display().to_string();
         SnapshotCheck { path, seq: saved.last_seq, windows: saved.windows.len(), matches }
     }

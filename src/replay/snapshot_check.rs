@@ -8,13 +8,13 @@
 //! Windows that replay itself found a violation in are left out: the snapshotter folds
 //! those differently on purpose (it drops them).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::report::ViolationReport;
-use crate::domain::{Venue, VenueId, Window, WindowKey};
+use super::state::Replayed;
+use crate::domain::WindowKey;
 use crate::store::snapshot::{SnapshotDir, SnapshotState};
 
 /// Which snapshot replay compared with, and how it went.
@@ -42,33 +42,30 @@ pub fn newest_readable(dir: &SnapshotDir) -> (Option<(PathBuf, SnapshotState)>, 
 
 /// Compares `snapshot` with replay's state after record `snapshot.last_seq`; pushes a
 /// violation per difference and returns whether everything matched.
-pub fn compare(
-    snapshot: &SnapshotState,
-    venues: &BTreeMap<VenueId, Venue>,
-    windows: &BTreeMap<WindowKey, Window>,
-    skip: &BTreeSet<WindowKey>,
-    violations: &mut Vec<ViolationReport>,
-) -> bool {
-    let before = violations.len();
-    let mut differ = |window: Option<&WindowKey>, message: String| {
+pub(super) fn compare(snapshot: &SnapshotState, replayed: &mut Replayed) -> bool {
+    let skip = &replayed.damaged;
+    let mut found = Vec::new();
+    let mut differ = |window: Option<&WindowKey>, message: &str| {
         let window = window.map(ToString::to_string);
-        violations.push(ViolationReport { seq: snapshot.last_seq, window, message });
+        found.push(ViolationReport { seq: snapshot.last_seq, window, message: message.into() });
     };
-    if &snapshot.venues != venues {
-        differ(None, "snapshot venues differ from the log".into());
+    if snapshot.venues != replayed.venues {
+        differ(None, "snapshot venues differ from the log");
     }
     for (key, saved) in snapshot.windows.iter().filter(|(key, _)| !skip.contains(key)) {
-        match windows.get(key) {
-            Some(replayed) if replayed == saved => {}
-            Some(_) => differ(Some(key), "snapshot state of this window differs from the log".into()),
-            None => differ(Some(key), "snapshot holds a window the log does not have".into()),
+        match replayed.window(key) {
+            Some(window) if window == saved => {}
+            Some(_) => differ(Some(key), "snapshot state of this window differs from the log"),
+            None => differ(Some(key), "snapshot holds a window the log does not have"),
         }
     }
-    for (key, window) in windows {
-        let live = !window.is_settled(snapshot.taken_at);
+    for window in replayed.sorted_windows() {
+        let (key, live) = (window.key(), !window.is_settled(snapshot.taken_at));
         if live && !skip.contains(key) && !snapshot.windows.contains_key(key) {
-            differ(Some(key), "live window missing from the snapshot".into());
+            differ(Some(key), "live window missing from the snapshot");
         }
     }
-    violations.len() == before
+    let matches = found.is_empty();
+    replayed.violations.extend(found);
+    matches
 }

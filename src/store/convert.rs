@@ -59,7 +59,7 @@ pub fn key_to_wire(key: &WindowKey) -> WindowKeyV1 {
 }
 
 pub fn key_from_wire(key: WindowKeyV1) -> Result<WindowKey, InvalidRecord> {
-    let venue_id = VenueId::parse(&key.venue_id).map_err(invalid)?;
+    let venue_id = VenueId::parse_owned(key.venue_id).map_err(invalid)?;
     let start = time(key.start_us)?;
     if !is_window_aligned(start) {
         return Err(invalid(format!("window start {start} not aligned")));

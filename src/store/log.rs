@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::codec::{self, DecodeError, Encoded};
 use super::fault::WriteFaults;
 use super::keys;
+use super::read_ahead::ReadAhead;
 use super::record::{IdempotencyEntry, Record};
 use crate::domain::{RefundFailure, RefundReason, ReservationId, Venue, VenueId, WindowEvent, WindowKey};
 use crate::limits::{RECORD_BYTES_MAX, SLED_CACHE_BYTES};
@@ -315,22 +316,17 @@ impl EventLog {
     }
 
     /// All records in commit order, as (seq, commit time, record).
-    pub fn iter(&self) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
+    pub fn iter(&self) -> ReadAhead {
         self.iter_range(1, u64::MAX)
     }
 
-    /// The records with seq in `[from, through]`, in commit order.
-    pub fn iter_range(
-        &self,
-        from: u64,
-        through: u64,
-    ) -> impl Iterator<Item = Result<(u64, DateTime<Utc>, Record), StoreError>> + use<> {
-        self.db.range(keys::log(from)..=keys::log(through)).map(|entry| {
-            let (key, bytes) = entry?;
-            let seq = keys::log_seq(&key).expect("every L key is 9 bytes");
-            let (at, record) = codec::decode(&bytes).map_err(|source| StoreError::Corrupt { seq, source })?;
-            Ok((seq, at, record))
-        })
+    /// The records with seq in `[from, through]`, in commit order; long ranges are
+    /// read and decoded ahead on a helper thread (see `store::read_ahead`).
+    pub fn iter_range(&self, from: u64, through: u64) -> ReadAhead {
+        // A failing read of the end leaves `through` as given: the range then reads
+        // on the caller's thread and meets the error there.
+        let end = self.last_seq().ok();
+        ReadAhead::new(&self.db, from, end.map_or(through, |end| through.min(end)), end.is_some())
     }
 }
 

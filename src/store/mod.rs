@@ -7,6 +7,7 @@
 //! - [`frame`]: the one checksum framing of records and snapshot files.
 //! - [`keys`]: the key layout in sled (log, per-window index, lookup indexes).
 //! - [`log`]: opening the database and reading it (one window, all history, indexes).
+//! - [`read_ahead`]: reading a long range in commit order, decoded on a helper thread.
 //! - [`journal`]: the single writer thread: batch, write, flush, fdatasync, release.
 //! - [`fault`]: the test seam that makes log writes fail or stall.
 
@@ -20,10 +21,12 @@ pub mod journal;
 pub mod keys;
 pub mod log;
 mod raw;
+pub mod read_ahead;
 mod record;
 pub mod snapshot;
 pub mod wire;
 
 pub use journal::{Journal, JournalError, JournalOptions};
 pub use log::{EventLog, OwedRefund, StoreError};
+pub use read_ahead::{LogEntry, ReadAhead};
 pub use record::{IdempotencyEntry, IdempotentOutcome, Record};
