@@ -209,7 +209,7 @@ impl WindowActor {
         }
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
-            ReservationView::of(window.key(), reservation, &prices, now)
+            window.view(reservation, &prices, now)
         });
         let mut records: Vec<_> = events.into_iter().map(|e| (now, Record::Window(self.key.clone(), e))).collect();
         if let (Some(tag), Command::PlaceHold { reservation_id, .. }) = (msg.idempotency, &msg.command) {

@@ -23,6 +23,7 @@ mod restore;
 mod schedule;
 mod text;
 mod venue;
+mod waitlist;
 mod window;
 
 pub use audit::Violation;
@@ -42,4 +43,5 @@ pub use restore::RestoreError;
 pub use schedule::{HourOverride, Schedule, ScheduleError, is_window_aligned, window_start_of, window_starts_covering};
 pub use text::has_unsafe_chars;
 pub use venue::{Venue, VenueError};
+pub use waitlist::{Waitlist, WaitlistEntry};
 pub use window::{Window, WindowCounts};

@@ -182,5 +182,6 @@ fn reservation_from_wire(r: ReservationSnapV1) -> Result<Reservation, InvalidRec
         confirmed_at,
         refunds,
         checkout,
+        offered_at: None,
     })
 }

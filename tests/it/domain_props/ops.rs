@@ -47,6 +47,8 @@ pub(super) enum Op {
         id: u8,
         quantity: u32,
         email: bool,
+        /// Join the waitlist when sold out.
+        waitlist: bool,
     },
     Confirm {
         id: u8,
@@ -109,11 +111,13 @@ impl Op {
     /// The command this op is now; amounts and known refunds depend on the state so far.
     pub(super) fn command(&self, model: &Model, now: DateTime<Utc>) -> Command {
         match *self {
-            Op::Hold { id, quantity, email } => Command::PlaceHold {
+            Op::Hold { id, quantity, email, waitlist } => Command::PlaceHold {
                 reservation_id: rid(id),
                 quantity,
                 hold_ttl: ttl(),
                 email: email.then(|| format!("guest{id}@example.com")),
+                // Offers of a few minutes, so that some lapse within a script.
+                waitlist_offer_secs: waitlist.then_some(3 * 60),
             },
             Op::Confirm { id, payment } => confirm(id, PAYMENT_REFS[payment]),
             Op::Pay { id, intent, amount, currency } => {
@@ -188,7 +192,8 @@ pub(super) fn session() -> impl Strategy<Value = Session> {
 
 pub(super) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..HOLD_IDS, 1..=4u32, any::<bool>()).prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email }),
+        4 => (0..HOLD_IDS, 1..=4u32, any::<bool>())
+            .prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email, waitlist: false }),
         2 => (0..ALL_IDS, 0..PAYMENT_REFS.len()).prop_map(|(id, payment)| Op::Confirm { id, payment }),
         4 => (0..ALL_IDS, 0..INTENTS.len(), amount(), currency())
             .prop_map(|(id, intent, amount, currency)| Op::Pay { id, intent, amount, currency }),
@@ -217,6 +222,34 @@ pub(super) fn step() -> impl Strategy<Value = Duration> {
     ]
 }
 
+/// Ops that keep a small window sold out with a queue: mostly requests that queue
+/// (among more ids than `op`, so that many queue), cancels, payments and expiries, and
+/// now and then anything `op` makes.
+fn waitlist_op() -> impl Strategy<Value = Op> {
+    let ids = 0..QUEUE_IDS;
+    prop_oneof![
+        6 => (ids.clone(), 1..=3u32, any::<bool>())
+            .prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email, waitlist: true }),
+        1 => (ids.clone(), 1..=2u32).prop_map(|(id, quantity)| Op::Hold { id, quantity, email: false, waitlist: false }),
+        3 => ids.clone().prop_map(|id| Op::Cancel { id }),
+        2 => (ids.clone(), 0..INTENTS.len())
+            .prop_map(|(id, intent)| Op::Pay { id, intent, amount: Amount::Due, currency: 0 }),
+        1 => ids.prop_map(|id| Op::Release { id }),
+        1 => (0..=5u32).prop_map(|capacity| Op::ChangeCapacity { capacity }),
+        2 => Just(Op::ExpireDue),
+        1 => op(),
+    ]
+}
+
+/// Ids the waitlist scripts use.
+pub(super) const QUEUE_IDS: u8 = 16;
+
+/// A script around a waitlist: a window of 1..=4 slots, opened at most 40 minutes
+/// before it starts, so that queues form, offers lapse and the window ends.
+pub(super) fn waitlist_script() -> impl Strategy<Value = Script> {
+    (1..=4u32, 0..=40i64, prop::collection::vec((step(), waitlist_op()), 1..80))
+}
+
 /// A window's capacity, how many minutes before its start the script begins, and the
 /// script: commands with the time that passes before each.
 pub(super) type Script = (u32, i64, Vec<(Duration, Op)>);
@@ -227,8 +260,19 @@ pub(super) fn script() -> impl Strategy<Value = Script> {
 
 /// What one decision came to, named for the coverage check.
 pub(super) fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> &'static str {
-    let last_effect =
-        |events: &[WindowEvent]| events.iter().rfind(|e| !matches!(e, WindowEvent::HoldExpired { .. })).cloned();
+    // The command's own last event: expiries before it and the queue served after it
+    // are the window's.
+    let last_effect = |events: &[WindowEvent]| {
+        let own = |e: &&WindowEvent| {
+            !matches!(
+                e,
+                WindowEvent::HoldExpired { .. }
+                    | WindowEvent::WaitlistOffered { .. }
+                    | WindowEvent::WaitlistExpired { .. }
+            )
+        };
+        events.iter().rfind(own).cloned()
+    };
     match (command, decided) {
         (Command::RecordPayment { .. }, Err(Rejection::UnknownReservation)) => "payment: unknown reservation",
         (Command::RecordRefund { .. }, Err(Rejection::UnknownReservation)) => "refund: unknown reservation",
@@ -279,7 +323,23 @@ pub(super) fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Reje
             Some(WindowEvent::HoldReleased { .. }) => "release: released",
             _ => "release: again",
         },
+        (Command::PlaceHold { .. }, Ok(events)) if joined(events) => "waitlist: joined",
+        (Command::Cancel { .. }, Ok(events))
+            if events.iter().any(|e| matches!(e, WindowEvent::WaitlistLeft { .. })) =>
+        {
+            "waitlist: left"
+        }
+        (_, Ok(events)) if events.iter().any(|e| matches!(e, WindowEvent::WaitlistExpired { .. })) => {
+            "waitlist: closed at the end"
+        }
+        (_, Ok(events)) if events.iter().any(|e| matches!(e, WindowEvent::WaitlistOffered { .. })) => {
+            "waitlist: offered"
+        }
         (_, Ok(_)) => "other: ok",
         (_, Err(_)) => "other: refused",
     }
+}
+
+fn joined(events: &[WindowEvent]) -> bool {
+    events.iter().any(|e| matches!(e, WindowEvent::WaitlistJoined { .. }))
 }
