@@ -257,6 +257,8 @@ pub(super) fn check_script((capacity, lead_minutes, script): Script) -> Result<B
             prop_assert_eq!(ReservationView::of(&key(), live, &PriceHistory::starting(price()), now).status, expected);
         }
         prop_assert_eq!(&rebuild(capacity, &log), &window, "rebuilt window differs from the live one");
+        // A snapshot of the window (V3 when it has waitlist state) restores it exactly.
+        prop_assert_eq!(&through_snapshot(&window), &window, "the window differs after a snapshot");
     }
     Ok(outcomes)
 }
@@ -319,4 +321,13 @@ fn the_random_scripts_reach_every_payment_outcome() {
     {
         assert!(!reached.contains(other), "{reached:?}");
     }
+}
+
+/// `window` written into a snapshot and read back.
+fn through_snapshot(window: &Window) -> Window {
+    use qskip::store::snapshot::{SnapshotState, convert};
+    let windows = BTreeMap::from([(window.key().clone(), window.clone())]);
+    let state = SnapshotState { last_seq: 1, taken_at: key().start, venues: BTreeMap::new(), windows };
+    let mut restored = convert::from_wire(convert::to_wire(&state)).expect("a snapshot of a live window restores");
+    restored.windows.remove(window.key()).expect("the window is in its snapshot")
 }
