@@ -25,7 +25,18 @@ pub struct CreateReservationBody {
     /// When the window is sold out, join its waitlist (`202`, `status: "waitlisted"`)
     /// instead of `409 sold_out`. A boolean; default `false`.
     #[schema(example = true)]
+    #[serde(default, deserialize_with = "waitlist_flag")]
     pub waitlist: Option<bool>,
+}
+
+/// `waitlist` is a JSON boolean; anything else is refused with a message naming it
+/// (serde's own would not say which field).
+fn waitlist_flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Bool(flag)) => Ok(Some(flag)),
+        Some(_) => Err(serde::de::Error::custom("`waitlist` must be true or false")),
+    }
 }
 
 impl From<CreateReservationBody> for ReserveRequest {

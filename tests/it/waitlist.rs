@@ -1,0 +1,177 @@
+//! The waitlist over HTTP with the real server (issue 13): customers queue on a
+//! sold-out window (`202`, `waitlisted`, their position), slots that free up go to the
+//! queue in order in the decision that frees them (cancel, hold expiry, an offer that
+//! lapses), an offer is a hold paid on the dev page, leaving the queue and its closing at
+//! the window's end; and the bad input around it. Holds expire on the manual clock: the
+//! actors' idle tick (1 s here) writes what came due, so nothing sleeps.
+
+use chrono::Duration;
+use qskip::domain::WindowEvent;
+use qskip::store::Record;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const OFFER_SECS: u32 = 300;
+const HOLD_TTL_SECS: u32 = 600;
+
+async fn waitlist_app() -> TestApp {
+    let options =
+        AppOptions::capacity(2).hold_ttl_secs(HOLD_TTL_SECS).waitlist_offer_secs(OFFER_SECS).actor_idle_secs(1);
+    spawn_app_with(options).await
+}
+
+/// `POST` a reservation of one slot in `start` that queues when sold out; the answer's
+/// status and body.
+async fn queue(app: &TestApp, start: chrono::DateTime<chrono::Utc>, key: Option<&str>) -> (StatusCode, Value) {
+    let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": true });
+    let response = app.reserve_at(VENUE, &body, key).await;
+    let status = response.status();
+    (status, response.json().await.expect("a reservation answer is JSON"))
+}
+
+async fn show(app: &TestApp, id: &str) -> Value {
+    let response = app.get_reservation(id).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {id}");
+    response.json().await.expect("a reservation is JSON")
+}
+
+/// Waits until `id` has been offered its slots (an actor's tick may write it).
+async fn wait_offered(app: &TestApp, id: &str) -> Value {
+    eventually(&format!("{id} to be offered"), || async {
+        let r = show(app, id).await;
+        if r["status"] == "held" && r["offered_at"].is_string() { Ok(r) } else { Err(r) }
+    })
+    .await
+}
+
+/// Every reservation offered its slots, in log order.
+fn offers_in_log(app: &TestApp) -> Vec<String> {
+    let records = app.services.log().iter().map(|entry| entry.expect("every record decodes"));
+    records
+        .filter_map(|(_, _, record)| match record {
+            Record::Window(_, WindowEvent::WaitlistOffered { reservation_id, .. }) => Some(reservation_id.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn twenty_customers_queue_and_are_offered_in_order_once_each() {
+    let app = waitlist_app().await;
+    let start = app.window(2);
+    let a = created(app.reserve_in(VENUE, start, 1).await).await;
+    let b = created(app.reserve_in(VENUE, start, 1).await).await;
+
+    // Sold out: without the flag a 409 that says the window keeps a waitlist.
+    let error = assert_error(app.reserve_in(VENUE, start, 1).await, StatusCode::CONFLICT, "sold_out").await;
+    assert_eq!(error["waitlist"], true, "{error}");
+    assert_eq!(error["available"], 0, "{error}");
+
+    let mut queued = Vec::new();
+    for n in 1..=20u32 {
+        let (status, r) = queue(&app, start, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "customer {n}: {r}");
+        assert_eq!(r["status"], "waitlisted", "{r}");
+        assert_eq!(r["position"], n, "{r}");
+        assert_eq!(r["checkout_url"], "", "nothing to pay while queued: {r}");
+        assert!(r.get("offered_at").is_none(), "{r}");
+        queued.push(r["id"].as_str().expect("an id").to_owned());
+    }
+    let counts = app.window_counts(VENUE, start).await;
+    assert_eq!((counts.held, counts.available, counts.waitlisted), (2, 0, 20), "{counts:?}");
+
+    // A cancels: the same decision offers the slot to the head of the queue.
+    assert_eq!(app.cancel(&a.id).await.status(), StatusCode::OK);
+    let offer = show(&app, &queued[0]).await;
+    assert_eq!(offer["status"], "held", "{offer}");
+    let offered_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(offer["offered_at"].clone()).unwrap();
+    let expires_at: chrono::DateTime<chrono::Utc> = serde_json::from_value(offer["expires_at"].clone()).unwrap();
+    assert_eq!((offered_at, expires_at), (app.now(), app.now() + Duration::seconds(OFFER_SECS.into())));
+    assert!(offer["checkout_url"].as_str().unwrap().ends_with(&format!("/dev/checkout/{}", queued[0])), "{offer}");
+    assert_eq!(show(&app, &queued[1]).await["position"], 1, "everyone moved up");
+    // The offer is paid like any hold.
+    assert_eq!(dev_result(&app.dev_pay(&queued[0]).await, &queued[0]), "paid");
+    assert_eq!(show(&app, &queued[0]).await["status"], "confirmed");
+
+    // B's hold expires: its slot goes to the next in line.
+    app.advance(Duration::seconds(HOLD_TTL_SECS.into()));
+    wait_offered(&app, &queued[1]).await;
+    assert_eq!(show(&app, &b.id).await["status"], "expired");
+    assert_eq!(show(&app, &queued[2]).await["status"], "waitlisted");
+
+    // The second offer lapses unpaid: it expires and passes to the third.
+    app.advance(Duration::seconds(OFFER_SECS.into()));
+    wait_offered(&app, &queued[2]).await;
+    assert_eq!(show(&app, &queued[1]).await["status"], "expired");
+
+    // The fifth leaves the queue; the third gives its offer back: the fourth is next,
+    // and after it the sixth (the fifth is gone).
+    let left = app.cancel(&queued[4]).await;
+    assert_eq!(left.status(), StatusCode::OK);
+    assert_eq!(left.json::<Value>().await.unwrap()["status"], "cancelled");
+    assert_eq!(app.cancel(&queued[2]).await.status(), StatusCode::OK);
+    wait_offered(&app, &queued[3]).await;
+    assert_eq!(show(&app, &queued[5]).await["position"], 1);
+    app.advance(Duration::seconds(OFFER_SECS.into()));
+    wait_offered(&app, &queued[5]).await;
+
+    let expected: Vec<String> = [0, 1, 2, 3, 5].iter().map(|&n| queued[n].clone()).collect();
+    assert_eq!(offers_in_log(&app), expected, "offers in queue order, nobody twice");
+
+    // The window ends: whoever still queues expires, and nobody is offered any more.
+    app.advance(start + window_len() - app.now());
+    eventually("the queue to close", || async {
+        let last = show(&app, &queued[19]).await;
+        if last["status"] == "expired" { Ok(()) } else { Err(last) }
+    })
+    .await;
+    assert_eq!(show(&app, &queued[6]).await["status"], "expired");
+    assert_eq!(app.window_counts(VENUE, start).await.waitlisted, 0);
+    assert_eq!(offers_in_log(&app), expected, "no offer after the window ended");
+}
+
+#[actix_web::test]
+async fn a_keyed_request_to_queue_gets_its_first_answer_again() {
+    let app = waitlist_app().await;
+    let start = app.window(1);
+    created(app.reserve_in(VENUE, start, 2).await).await;
+    let (status, first) = queue(&app, start, Some("queue-key-1")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let (status, again) = queue(&app, start, Some("queue-key-1")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(app.window_counts(VENUE, start).await.waitlisted, 1, "queued once");
+    // The same key without the flag is another request.
+    let other = json!({ "quantity": 1, "window_start": rfc3339(start) });
+    assert_error(
+        app.reserve_at(VENUE, &other, Some("queue-key-1")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn with_room_the_flag_places_an_ordinary_hold_and_bad_flags_are_refused() {
+    let app = waitlist_app().await;
+    let start = app.window(1);
+    let (status, r) = queue(&app, start, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["status"], "held");
+    assert!(r.get("position").is_none() && r.get("offered_at").is_none(), "{r}");
+
+    for bad in [json!("yes"), json!(1), json!([true]), json!({"on": true})] {
+        let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": bad });
+        let error =
+            assert_error(app.reserve_at(VENUE, &body, None).await, StatusCode::BAD_REQUEST, "invalid_body").await;
+        assert!(error["message"].as_str().unwrap().contains("waitlist"), "{error}");
+    }
+    assert_eq!(app.window_counts(VENUE, start).await.held, 1, "nothing changed");
+
+    // More than the window holds can never be served: no queue for it.
+    let body = json!({ "quantity": 3, "window_start": rfc3339(start), "waitlist": true });
+    let error = assert_error(app.reserve_at(VENUE, &body, None).await, StatusCode::CONFLICT, "sold_out").await;
+    assert!(error.get("waitlist").is_none(), "{error}");
+}
