@@ -16,6 +16,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{RefundReason, Rejection, WindowEvent, WindowKey};
 
+mod waitlist;
+pub use waitlist::{WAITLIST_JOINED, WAITLIST_OFFERS, WAITLIST_SLOTS, WaitlistMetrics};
+
 pub const HOLDS_PLACED: &str = "qskip_holds_placed_total";
 pub const HOLDS_REFUSED: &str = "qskip_holds_refused_total";
 pub const HOLDS_EXPIRED: &str = "qskip_holds_expired_total";
@@ -67,6 +70,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 fn describe() {
     describe_counter!(HOLDS_PLACED, "Holds granted");
+    waitlist::describe();
     describe_counter!(CONNECTIONS_REFUSED, "Connections refused: too many open from one address");
     describe_counter!(CONNECTIONS_STALLED, "Connections closed because the client accepted no data for too long");
     describe_counter!(HOLDS_REFUSED, "Holds refused, by reason (sold_out = the old failed_inventory_check)");
@@ -124,6 +128,8 @@ pub struct WindowMetrics {
     held_slots: Gauge,
     /// What this window currently adds to the venue's held-slots gauge.
     counted_held: u32,
+    /// The window's queue (`telemetry::waitlist`).
+    pub waitlist: WaitlistMetrics,
 }
 
 impl WindowMetrics {
@@ -157,6 +163,7 @@ impl WindowMetrics {
             capacity_changes: by_venue(CAPACITY_CHANGES),
             overcommitted: gauge!(WINDOWS_OVERCOMMITTED, "venue" => venue.clone()),
             counted_overcommitted: false,
+            waitlist: WaitlistMetrics::new(&venue),
         }
     }
 

@@ -195,6 +195,7 @@ impl WindowActor {
             }
         }
         self.metrics.record_events(&events);
+        self.metrics.waitlist.record(&events, window);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
         // Only an opened window's counts go to the read view: an unopened one is read
         // from its schedule, which may change without reaching this actor.

@@ -128,6 +128,10 @@ async fn create(
 )]
 async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let view = state.services.reservations.reservation(parse_id(&id)?).await?;
+    let view = match &state.checkout {
+        Some(checkout) => checkout.open_offer_page(view).await?,
+        None => view,
+    };
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }
 

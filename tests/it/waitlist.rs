@@ -16,17 +16,27 @@ use crate::helpers::*;
 const OFFER_SECS: u32 = 300;
 const HOLD_TTL_SECS: u32 = 600;
 
-async fn waitlist_app() -> TestApp {
-    let options =
-        AppOptions::capacity(2).hold_ttl_secs(HOLD_TTL_SECS).waitlist_offer_secs(OFFER_SECS).actor_idle_secs(1);
-    spawn_app_with(options).await
+/// An app whose one venue (an id of its own: metrics are global to the test process)
+/// has windows of 2 slots.
+async fn waitlist_app() -> (TestApp, String) {
+    let venue = format!("queue-{}", random_u64() % 1_000_000);
+    let options = AppOptions::with_venues(vec![VenueSpec::new(&venue, 8)])
+        .hold_ttl_secs(HOLD_TTL_SECS)
+        .waitlist_offer_secs(OFFER_SECS)
+        .actor_idle_secs(1);
+    (spawn_app_with(options).await, venue)
 }
 
 /// `POST` a reservation of one slot in `start` that queues when sold out; the answer's
 /// status and body.
-async fn queue(app: &TestApp, start: chrono::DateTime<chrono::Utc>, key: Option<&str>) -> (StatusCode, Value) {
+async fn queue(
+    app: &TestApp,
+    venue: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
     let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": true });
-    let response = app.reserve_at(VENUE, &body, key).await;
+    let response = app.reserve_at(venue, &body, key).await;
     let status = response.status();
     (status, response.json().await.expect("a reservation answer is JSON"))
 }
@@ -57,21 +67,34 @@ fn offers_in_log(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Every reservation whose queue closed with the window, in log order.
+fn closed_in_log(app: &TestApp) -> Vec<String> {
+    let records = app.services.log().iter().map(|entry| entry.expect("every record decodes"));
+    records
+        .filter_map(|(_, _, record)| match record {
+            Record::Window(_, WindowEvent::WaitlistExpired { reservation_id, .. }) => Some(reservation_id.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[actix_web::test]
 async fn twenty_customers_queue_and_are_offered_in_order_once_each() {
-    let app = waitlist_app().await;
+    let (app, venue) = waitlist_app().await;
+    let v = venue.as_str();
     let start = app.window(2);
-    let a = created(app.reserve_in(VENUE, start, 1).await).await;
-    let b = created(app.reserve_in(VENUE, start, 1).await).await;
+    let before = crate::metrics::scrape(&app).await;
+    let a = created(app.reserve_in(v, start, 1).await).await;
+    let b = created(app.reserve_in(v, start, 1).await).await;
 
     // Sold out: without the flag a 409 that says the window keeps a waitlist.
-    let error = assert_error(app.reserve_in(VENUE, start, 1).await, StatusCode::CONFLICT, "sold_out").await;
+    let error = assert_error(app.reserve_in(v, start, 1).await, StatusCode::CONFLICT, "sold_out").await;
     assert_eq!(error["waitlist"], true, "{error}");
     assert_eq!(error["available"], 0, "{error}");
 
     let mut queued = Vec::new();
     for n in 1..=20u32 {
-        let (status, r) = queue(&app, start, None).await;
+        let (status, r) = queue(&app, v, start, None).await;
         assert_eq!(status, StatusCode::ACCEPTED, "customer {n}: {r}");
         assert_eq!(r["status"], "waitlisted", "{r}");
         assert_eq!(r["position"], n, "{r}");
@@ -79,7 +102,7 @@ async fn twenty_customers_queue_and_are_offered_in_order_once_each() {
         assert!(r.get("offered_at").is_none(), "{r}");
         queued.push(r["id"].as_str().expect("an id").to_owned());
     }
-    let counts = app.window_counts(VENUE, start).await;
+    let counts = app.window_counts(v, start).await;
     assert_eq!((counts.held, counts.available, counts.waitlisted), (2, 0, 20), "{counts:?}");
 
     // A cancels: the same decision offers the slot to the head of the queue.
@@ -121,32 +144,46 @@ async fn twenty_customers_queue_and_are_offered_in_order_once_each() {
     assert_eq!(offers_in_log(&app), expected, "offers in queue order, nobody twice");
 
     // The window ends: whoever still queues expires, and nobody is offered any more.
+    // (A read shows them expired at once; the log has it once an actor's tick wrote it.)
     app.advance(start + window_len() - app.now());
-    eventually("the queue to close", || async {
-        let last = show(&app, &queued[19]).await;
-        if last["status"] == "expired" { Ok(()) } else { Err(last) }
+    eventually("the queue to close in the log", || async {
+        let closed = closed_in_log(&app);
+        if closed == queued[6..] { Ok(()) } else { Err(closed) }
     })
     .await;
     assert_eq!(show(&app, &queued[6]).await["status"], "expired");
-    assert_eq!(app.window_counts(VENUE, start).await.waitlisted, 0);
+    assert_eq!(app.window_counts(v, start).await.waitlisted, 0);
     assert_eq!(offers_in_log(&app), expected, "no offer after the window ended");
+
+    let after = crate::metrics::scrape(&app).await;
+    let moved = |series: &str| {
+        let series = series.replace("VENUE", v);
+        crate::metrics::value(&after, &series) - crate::metrics::value(&before, &series)
+    };
+    assert_eq!(moved("qskip_waitlist_joined_total{venue=\"VENUE\"}"), 20.0);
+    assert_eq!(moved("qskip_waitlist_offers_total{venue=\"VENUE\",outcome=\"made\"}"), 5.0);
+    assert_eq!(moved("qskip_waitlist_offers_total{venue=\"VENUE\",outcome=\"taken\"}"), 1.0);
+    // The second, the fourth and the sixth lapsed; the third was given back.
+    assert_eq!(moved("qskip_waitlist_offers_total{venue=\"VENUE\",outcome=\"expired\"}"), 3.0);
+    assert_eq!(moved("qskip_waitlist_slots{venue=\"VENUE\"}"), 0.0, "nothing queued any more");
 }
 
 #[actix_web::test]
 async fn a_keyed_request_to_queue_gets_its_first_answer_again() {
-    let app = waitlist_app().await;
+    let (app, venue) = waitlist_app().await;
+    let v = venue.as_str();
     let start = app.window(1);
-    created(app.reserve_in(VENUE, start, 2).await).await;
-    let (status, first) = queue(&app, start, Some("queue-key-1")).await;
+    created(app.reserve_in(v, start, 2).await).await;
+    let (status, first) = queue(&app, v, start, Some("queue-key-1")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{first}");
-    let (status, again) = queue(&app, start, Some("queue-key-1")).await;
+    let (status, again) = queue(&app, v, start, Some("queue-key-1")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{again}");
     assert_eq!(again["id"], first["id"]);
-    assert_eq!(app.window_counts(VENUE, start).await.waitlisted, 1, "queued once");
+    assert_eq!(app.window_counts(v, start).await.waitlisted, 1, "queued once");
     // The same key without the flag is another request.
     let other = json!({ "quantity": 1, "window_start": rfc3339(start) });
     assert_error(
-        app.reserve_at(VENUE, &other, Some("queue-key-1")).await,
+        app.reserve_at(v, &other, Some("queue-key-1")).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "idempotency_key_reused",
     )
@@ -155,23 +192,23 @@ async fn a_keyed_request_to_queue_gets_its_first_answer_again() {
 
 #[actix_web::test]
 async fn with_room_the_flag_places_an_ordinary_hold_and_bad_flags_are_refused() {
-    let app = waitlist_app().await;
+    let (app, venue) = waitlist_app().await;
+    let v = venue.as_str();
     let start = app.window(1);
-    let (status, r) = queue(&app, start, None).await;
+    let (status, r) = queue(&app, v, start, None).await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
     assert_eq!(r["status"], "held");
     assert!(r.get("position").is_none() && r.get("offered_at").is_none(), "{r}");
 
     for bad in [json!("yes"), json!(1), json!([true]), json!({"on": true})] {
         let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": bad });
-        let error =
-            assert_error(app.reserve_at(VENUE, &body, None).await, StatusCode::BAD_REQUEST, "invalid_body").await;
+        let error = assert_error(app.reserve_at(v, &body, None).await, StatusCode::BAD_REQUEST, "invalid_body").await;
         assert!(error["message"].as_str().unwrap().contains("waitlist"), "{error}");
     }
-    assert_eq!(app.window_counts(VENUE, start).await.held, 1, "nothing changed");
+    assert_eq!(app.window_counts(v, start).await.held, 1, "nothing changed");
 
     // More than the window holds can never be served: no queue for it.
     let body = json!({ "quantity": 3, "window_start": rfc3339(start), "waitlist": true });
-    let error = assert_error(app.reserve_at(VENUE, &body, None).await, StatusCode::CONFLICT, "sold_out").await;
+    let error = assert_error(app.reserve_at(v, &body, None).await, StatusCode::CONFLICT, "sold_out").await;
     assert!(error.get("waitlist").is_none(), "{error}");
 }
