@@ -262,3 +262,59 @@ async fn a_queue_survives_a_kill_and_a_restart_in_order() {
     assert_eq!(report["snapshot"]["matches"], true, "{report}");
     assert_eq!(report["violations"], json!([]), "{report}");
 }
+
+/// Answers a session create with a session named after the reservation it is for.
+struct SessionPerReservation;
+
+impl wiremock::Respond for SessionPerReservation {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&request.body).expect("a form body");
+        let reservation = pairs.into_iter().find(|(k, _)| k == "client_reference_id").expect("sent").1;
+        let id = format!("cs_{}", reservation.replace('-', ""));
+        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "id": id, "object": "checkout.session", "url": format!("https://checkout.stripe.test/c/pay/{id}"),
+            "expires_at": 1_900_000_000, "status": "open", "payment_status": "unpaid", "payment_intent": null,
+            "mode": "payment", "livemode": false
+        }))
+    }
+}
+
+/// With Stripe: a queued customer has no page; the offer's page opens when the offer is
+/// first read (once), and Stripe's payment confirms the offer like any hold.
+#[actix_web::test]
+async fn with_stripe_an_offer_gets_its_checkout_page_and_the_webhook_confirms_it() {
+    use wiremock::matchers::{method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/checkout/sessions"))
+        .respond_with(SessionPerReservation)
+        .mount(&server)
+        .await;
+    let payments = crate::stripe_fake::stripe_checkout_config(&server.uri());
+    let app = spawn_app_with(AppOptions::capacity(1).payments(payments)).await;
+    let sessions = || async {
+        let all = server.received_requests().await.expect("recording is on");
+        all.iter().filter(|r| r.url.path() == "/v1/checkout/sessions").count()
+    };
+    let start = app.window(1);
+    let a = created(app.reserve_in(VENUE, start, 1).await).await;
+    let (status, b) = queue(&app, VENUE, start, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{b}");
+    assert_eq!(b["checkout_url"], "", "{b}");
+    let b_id = b["id"].as_str().unwrap().to_owned();
+    assert_eq!(sessions().await, 1, "only A's page: nothing to pay while queued");
+
+    assert_eq!(app.cancel(&a.id).await.status(), StatusCode::OK);
+    let offer = show(&app, &b_id).await;
+    assert_eq!(offer["status"], "held", "{offer}");
+    let page = format!("https://checkout.stripe.test/c/pay/cs_{}", b_id.replace('-', ""));
+    assert_eq!(offer["checkout_url"], page, "{offer}");
+    assert_eq!(show(&app, &b_id).await["checkout_url"], page);
+    assert_eq!(sessions().await, 2, "the offer's page opened once");
+
+    let paid = crate::stripe_fake::event("evt_offer", "checkout.session.completed", &b_id, "pi_offer", "paid", 500);
+    let answer = crate::stripe_fake::post_signed(&app.api, &paid, app.now().timestamp()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.json::<Value>().await.unwrap()["outcome"], "confirmed");
+    assert_eq!(show(&app, &b_id).await["status"], "confirmed");
+}
