@@ -15,6 +15,7 @@ mod filter;
 mod ids;
 mod operator;
 mod payment;
+mod placement;
 mod reach;
 mod refund;
 mod rejection;

@@ -222,34 +222,6 @@ pub(super) fn step() -> impl Strategy<Value = Duration> {
     ]
 }
 
-/// Ops that keep a small window sold out with a queue: mostly requests that queue
-/// (among more ids than `op`, so that many queue), cancels, payments and expiries, and
-/// now and then anything `op` makes.
-fn waitlist_op() -> impl Strategy<Value = Op> {
-    let ids = 0..QUEUE_IDS;
-    prop_oneof![
-        6 => (ids.clone(), 1..=3u32, any::<bool>())
-            .prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email, waitlist: true }),
-        1 => (ids.clone(), 1..=2u32).prop_map(|(id, quantity)| Op::Hold { id, quantity, email: false, waitlist: false }),
-        3 => ids.clone().prop_map(|id| Op::Cancel { id }),
-        2 => (ids.clone(), 0..INTENTS.len())
-            .prop_map(|(id, intent)| Op::Pay { id, intent, amount: Amount::Due, currency: 0 }),
-        1 => ids.prop_map(|id| Op::Release { id }),
-        1 => (0..=5u32).prop_map(|capacity| Op::ChangeCapacity { capacity }),
-        2 => Just(Op::ExpireDue),
-        1 => op(),
-    ]
-}
-
-/// Ids the waitlist scripts use.
-pub(super) const QUEUE_IDS: u8 = 16;
-
-/// A script around a waitlist: a window of 1..=4 slots, opened at most 40 minutes
-/// before it starts, so that queues form, offers lapse and the window ends.
-pub(super) fn waitlist_script() -> impl Strategy<Value = Script> {
-    (1..=4u32, 0..=40i64, prop::collection::vec((step(), waitlist_op()), 1..80))
-}
-
 /// A window's capacity, how many minutes before its start the script begins, and the
 /// script: commands with the time that passes before each.
 pub(super) type Script = (u32, i64, Vec<(Duration, Op)>);
