@@ -4,7 +4,9 @@
 //! `confirmed + live holds + quantity <= capacity`. Expiry is lazy: every decision first
 //! emits `HoldExpired` for each hold whose time has passed, so the log always shows a
 //! hold ending before its slots are given to someone else, and no timer is needed for
-//! correctness.
+//! correctness. A decision ends by serving the window's waitlist (`waitlist.rs`): the
+//! slots it freed are offered to the queue, in order, in the same decision; for a new
+//! reservation the queue is served first (`placement.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
