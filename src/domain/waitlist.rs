@@ -202,6 +202,21 @@ fn left_queue(event: &WindowEvent) -> Option<ReservationId> {
 }
 
 impl Window {
+    /// Views of every reservation of this window at `now`, with queue positions found
+    /// in one pass over the queue (a listing stays linear however long the queue).
+    pub fn views(&self, prices: &super::PriceHistory, now: DateTime<Utc>) -> Vec<super::ReservationView> {
+        let positions: std::collections::HashMap<ReservationId, u32> =
+            (1..).zip(self.waitlist.entries()).map(|(n, e)| (e.id, n)).collect();
+        let view = |r: &super::Reservation| {
+            let mut view = super::ReservationView::of(&self.key, r, prices, now);
+            if view.status == ReservationStatus::Waitlisted {
+                view.position = positions.get(&r.id).copied();
+            }
+            view
+        };
+        self.reservations().map(view).collect()
+    }
+
     /// The view of reservation `r` of this window at `now`, with its queue position.
     pub fn view(
         &self,

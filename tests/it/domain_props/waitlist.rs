@@ -196,6 +196,13 @@ fn freed_slots_go_to_the_queue_in_order_in_the_same_decision_and_a_big_head_bloc
     assert_eq!(r.expires_at, placed + Duration::seconds(i64::from(OFFER_SECS)));
     assert_eq!(w.waitlist().position(&rid(5)), Some(1));
     assert_eq!(w.committed_recorded(), 3);
+    // A listing shows the same positions as a single read.
+    let prices = PriceHistory::starting(price());
+    for view in w.views(&prices, placed) {
+        let single = w.view(w.reservation(&view.id).unwrap(), &prices, placed);
+        assert_eq!(view, single);
+        assert_eq!(view.position.is_some(), view.status == ReservationStatus::Waitlisted, "{view:?}");
+    }
 }
 
 #[test]
