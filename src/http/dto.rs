@@ -58,6 +58,8 @@ pub struct ReservationJson {
     pub quantity: u32,
     pub status: ReservationStatusJson,
     pub placed_at: DateTime<Utc>,
+    /// When the hold ends unless paid; while `waitlisted`, when the window ends (and
+    /// with it the queue).
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The dev checkout page or Stripe's; empty when there is none (always while
