@@ -91,7 +91,12 @@ impl Window {
     /// slots freed meanwhile go to the queue at the next decision).
     pub fn counts_at(&self, now: DateTime<Utc>) -> WindowCounts {
         let held = self.held - self.due_quantity(now);
-        let waitlisted = if now < self.key.end() { self.waitlist.slots() } else { 0 };
+        // Checked in this order so that a window without a queue (the hot case) does no
+        // time arithmetic here.
+        let waitlisted = match self.waitlist.slots() {
+            queued if queued > 0 && now < self.key.end() => queued,
+            _ => 0,
+        };
         let available = match waitlisted {
             0 => self.capacity.saturating_sub(self.confirmed + held),
             _ => 0,
