@@ -45,7 +45,7 @@ fn random_ids(n: usize) -> Vec<ReservationId> {
 }
 
 fn hold(id: ReservationId, ttl: Duration) -> Command {
-    Command::PlaceHold { reservation_id: id, quantity: 1, hold_ttl: ttl, email: None }
+    Command::PlaceHold { reservation_id: id, quantity: 1, hold_ttl: ttl, email: None, waitlist_offer_secs: None }
 }
 
 /// One command through the core: decide, then apply every event. Returns the number of

@@ -108,7 +108,7 @@ where
 
 async fn hold(services: &Services, key: WindowKey) -> Result<(), String> {
     let venue = services.venues.get(&key.venue_id).expect("bench venue exists");
-    let request = ReserveRequest { quantity: Some(1), window_start: Some(key.start), email: None };
+    let request = ReserveRequest { quantity: Some(1), window_start: Some(key.start), email: None, waitlist: false };
     let reserved = services.reservations.reserve(&venue, request, None, &Client::default()).await;
     reserved.map(drop).map_err(|e| e.to_string())
 }

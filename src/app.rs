@@ -112,7 +112,8 @@ impl Application {
         let registry = Registry::new(shared.clone(), cores);
         let limits = &config.limits;
         let client_holds = limits.enabled.then(|| ClientHolds::new(limits.active_hold_slots_per_client));
-        let services = Services::new(shared, registry, venues, config.sales_horizon_days, client_holds);
+        let services = Services::new(shared, registry, venues, config.sales_horizon_days, client_holds)
+            .with_waitlist_offer_secs(config.waitlist_offer_secs);
         let resumed = services.recovery.start_recovered(recovered.state.windows.values().cloned());
         tracing::info!(windows = resumed, "started the actors of recovered live windows");
         let snapshotter = Snapshotter::start(log, snapshots, clock, config.snapshot_every_events, recovered.state)?;

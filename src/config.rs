@@ -20,7 +20,8 @@ use crate::limits::{
     ACTIVE_HOLD_SLOTS_PER_CLIENT_DEFAULT, ACTOR_IDLE_SECS_DEFAULT, ADMIN_TOKEN_LEN_MAX, ADMIN_TOKEN_LEN_MIN,
     CONNECTIONS_PER_IP_DEFAULT, HOLD_TTL_SECS_DEFAULT, LIVE_STREAMS_PER_IP_DEFAULT,
     RESERVATIONS_PER_IP_PER_MINUTE_DEFAULT, SALES_HORIZON_DAYS_DEFAULT, SALES_HORIZON_DAYS_MAX,
-    SNAPSHOT_EVERY_EVENTS_DEFAULT, VENUES_MAX,
+    SNAPSHOT_EVERY_EVENTS_DEFAULT, VENUES_MAX, WAITLIST_OFFER_SECS_DEFAULT, WAITLIST_OFFER_SECS_MAX,
+    WAITLIST_OFFER_SECS_MIN,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +160,7 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     public_url: Option<String>,
     hold_ttl_secs: Option<u32>,
+    waitlist_offer_secs: Option<u32>,
     admin_token: Option<SecretString>,
     sales_horizon_days: Option<u32>,
     actor_idle_secs: Option<u64>,
@@ -180,6 +182,8 @@ pub struct Config {
     /// Base URL customers reach the service at; default `http://<bound address>`.
     pub public_url: Option<String>,
     pub hold_ttl_secs: u32,
+    /// How long a waitlist offer stays open for payment.
+    pub waitlist_offer_secs: u32,
     pub admin_token: Option<SecretString>,
     pub sales_horizon_days: u32,
     /// Idle seconds after which the actor of a finished window stops.
@@ -234,6 +238,12 @@ impl Config {
     fn resolve(file: ConfigFile) -> Result<Self, ConfigError> {
         let hold_ttl_secs = file.hold_ttl_secs.unwrap_or(HOLD_TTL_SECS_DEFAULT);
         let sales_horizon_days = file.sales_horizon_days.unwrap_or(SALES_HORIZON_DAYS_DEFAULT);
+        let waitlist_offer_secs = file.waitlist_offer_secs.unwrap_or(WAITLIST_OFFER_SECS_DEFAULT);
+        if !(WAITLIST_OFFER_SECS_MIN..=WAITLIST_OFFER_SECS_MAX).contains(&waitlist_offer_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "waitlist_offer_secs must be {WAITLIST_OFFER_SECS_MIN}..={WAITLIST_OFFER_SECS_MAX}"
+            )));
+        }
         if sales_horizon_days == 0 || sales_horizon_days > SALES_HORIZON_DAYS_MAX {
             return Err(ConfigError::Invalid(format!("sales_horizon_days must be 1..={SALES_HORIZON_DAYS_MAX}")));
         }
@@ -255,6 +265,7 @@ impl Config {
             data_dir: file.data_dir.unwrap_or_else(|| "data".into()),
             public_url: file.public_url.map(|u| u.trim_end_matches('/').to_owned()),
             hold_ttl_secs,
+            waitlist_offer_secs,
             admin_token: file.admin_token,
             sales_horizon_days,
             actor_idle_secs: file.actor_idle_secs.unwrap_or(ACTOR_IDLE_SECS_DEFAULT).max(1),

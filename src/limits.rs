@@ -16,6 +16,13 @@ pub const HOLD_TTL_SECS_DEFAULT: u32 = 30 * 60;
 pub const HOLD_TTL_SECS_MIN: u32 = 1;
 pub const HOLD_TTL_SECS_MAX: u32 = 24 * 60 * 60;
 
+/// Default time a waitlist offer stays open for payment, in seconds (10 minutes).
+pub const WAITLIST_OFFER_SECS_DEFAULT: u32 = 10 * 60;
+
+/// Shortest and longest configurable waitlist offer, in seconds (as for holds).
+pub const WAITLIST_OFFER_SECS_MIN: u32 = HOLD_TTL_SECS_MIN;
+pub const WAITLIST_OFFER_SECS_MAX: u32 = HOLD_TTL_SECS_MAX;
+
 /// Default sales horizon: how far ahead a window may be reserved, in days.
 pub const SALES_HORIZON_DAYS_DEFAULT: u32 = 7;
 

@@ -17,6 +17,10 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::domain::{RefundReason, Rejection, VenueId, WindowEvent, WindowKey};
 
+mod waitlist;
+use waitlist::WaitlistSeries;
+pub use waitlist::{WAITLIST_JOINED, WAITLIST_OFFERS, WAITLIST_SLOTS};
+
 pub const HOLDS_PLACED: &str = "qskip_holds_placed_total";
 pub const HOLDS_REFUSED: &str = "qskip_holds_refused_total";
 pub const HOLDS_EXPIRED: &str = "qskip_holds_expired_total";
@@ -68,6 +72,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 fn describe() {
     describe_counter!(HOLDS_PLACED, "Holds granted");
+    waitlist::describe();
     describe_counter!(CONNECTIONS_REFUSED, "Connections refused: too many open from one address");
     describe_counter!(CONNECTIONS_STALLED, "Connections closed because the client accepted no data for too long");
     describe_counter!(HOLDS_REFUSED, "Holds refused, by reason (sold_out = the old failed_inventory_check)");
@@ -122,6 +127,8 @@ struct VenueMetrics {
     capacity_changes: Counter,
     overcommitted: Gauge,
     held_slots: Gauge,
+    /// The venue's queues (`telemetry::waitlist`).
+    waitlist: WaitlistSeries,
 }
 
 impl VenueMetrics {
@@ -155,6 +162,7 @@ impl VenueMetrics {
             released: by_venue(HOLDS_RELEASED),
             capacity_changes: by_venue(CAPACITY_CHANGES),
             overcommitted: gauge!(WINDOWS_OVERCOMMITTED, "venue" => venue.to_owned()),
+            waitlist: WaitlistSeries::register(venue),
         }
     }
 }
@@ -172,6 +180,8 @@ pub struct WindowMetrics {
     counted_held: u32,
     /// Whether this window currently adds 1 to the overcommitted gauge.
     counted_overcommitted: bool,
+    /// What this window currently adds to the venue's queued-slots gauge.
+    counted_queued: u32,
 }
 
 impl WindowMetrics {
@@ -185,7 +195,7 @@ impl WindowMetrics {
                 venue
             }
         };
-        Self { venue, counted_held: 0, counted_overcommitted: false }
+        Self { venue, counted_held: 0, counted_overcommitted: false, counted_queued: 0 }
     }
 
     /// Counts what a decision did.
@@ -218,6 +228,22 @@ impl WindowMetrics {
         self.counted_overcommitted = overcommitted;
     }
 
+    /// Counts what a decision did to the window's queue; `window` has the events
+    /// applied (it tells which confirmed or expired holds were offers).
+    pub fn record_waitlist(&mut self, events: &[WindowEvent], window: &crate::domain::Window) {
+        self.venue.waitlist.record(events, window);
+        self.set_queued(window.waitlist().slots());
+    }
+
+    /// Keeps the venue's queued-slots gauge in step with this window's queue.
+    fn set_queued(&mut self, queued: u32) {
+        let delta = f64::from(queued) - f64::from(self.counted_queued);
+        if delta != 0.0 {
+            self.venue.waitlist.slots.increment(delta);
+            self.counted_queued = queued;
+        }
+    }
+
     /// Keeps the venue's held-slots gauge in step with this window's live holds.
     pub fn set_held(&mut self, held: u32) {
         let delta = f64::from(held) - f64::from(self.counted_held);
@@ -247,6 +273,7 @@ impl Drop for WindowMetrics {
     fn drop(&mut self) {
         self.set_overcommitted(false);
         self.set_held(0);
+        self.set_queued(0);
     }
 }
 

@@ -53,6 +53,7 @@ impl Generator {
                 quantity: 1,
                 hold_ttl: chrono::Duration::minutes(3),
                 email: None,
+                waitlist_offer_secs: None,
             };
             let mut commands = vec![hold];
             match n % 6 {

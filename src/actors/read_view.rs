@@ -114,7 +114,7 @@ mod tests {
     }
 
     fn counts(held: u32) -> WindowCounts {
-        WindowCounts { capacity: 10, held, confirmed: 0, available: 10 - held, overcommitted: false }
+        WindowCounts { capacity: 10, held, confirmed: 0, available: 10 - held, overcommitted: false, waitlisted: 0 }
     }
 
     #[test]

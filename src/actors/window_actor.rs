@@ -204,6 +204,7 @@ impl WindowActor {
             }
         }
         self.metrics.record_events(&events);
+        self.metrics.record_waitlist(&events, window);
         let (counts, activity) = (window.counts_at(now), Activity::of_events(&self.key, &events, now));
         // Only an opened window's counts go to the read view: an unopened one is read
         // from its schedule, which may change without reaching this actor.
@@ -218,7 +219,7 @@ impl WindowActor {
         }
         let view = msg.command.reservation_id().map(|id| {
             let reservation = window.reservation(&id).expect("a command that succeeded names a known reservation");
-            ReservationView::of(window.key(), reservation, &prices, now)
+            window.view(reservation, &prices, now)
         });
         let durable = match records.is_empty() {
             true => Box::pin(self.barrier()) as Pin<Box<dyn Future<Output = _>>>,

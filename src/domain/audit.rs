@@ -41,6 +41,10 @@ pub enum Violation {
     CheckoutTwice(String),
     #[error("checkout {0} closed but it is not open")]
     CheckoutNotOpen(String),
+    #[error("reservation {0} is not queued")]
+    NotQueued(String),
+    #[error("offer to {0} passes an earlier entry of the waitlist")]
+    OfferOutOfOrder(String),
 }
 
 /// `committed + quantity <= capacity`, without overflow: a crafted log may carry any
@@ -118,6 +122,18 @@ impl Window {
                 }
             }
             WindowEvent::CapacityChanged { .. } => Ok(()),
+            WindowEvent::WaitlistJoined { reservation_id, quantity, .. } => {
+                if self.reservation(reservation_id).is_some() {
+                    return Err(Violation::DuplicateHold(reservation_id.to_string()));
+                }
+                if *quantity == 0 {
+                    return Err(Violation::ZeroQuantity);
+                }
+                Ok(())
+            }
+            WindowEvent::WaitlistOffered { .. }
+            | WindowEvent::WaitlistLeft { .. }
+            | WindowEvent::WaitlistExpired { .. } => self.audit_waitlist(event),
             WindowEvent::HoldCancelled { reservation_id, .. }
             | WindowEvent::HoldExpired { reservation_id, .. }
             | WindowEvent::HoldReleased { reservation_id, .. } => {
@@ -134,6 +150,30 @@ impl Window {
 }
 
 impl Window {
+    /// A queued entry leaves the queue only from it; an offer goes to the head only
+    /// (strict FIFO) and only into room.
+    fn audit_waitlist(&self, event: &WindowEvent) -> Result<(), Violation> {
+        let id = match event {
+            WindowEvent::WaitlistOffered { reservation_id, .. }
+            | WindowEvent::WaitlistLeft { reservation_id, .. }
+            | WindowEvent::WaitlistExpired { reservation_id, .. } => reservation_id,
+            other => unreachable!("audit_waitlist only takes waitlist exits, got {other:?}"),
+        };
+        let Some(r) = self.reservation(id).filter(|r| r.status == ReservationStatus::Waitlisted) else {
+            return Err(Violation::NotQueued(id.to_string()));
+        };
+        if let WindowEvent::WaitlistOffered { .. } = event {
+            if self.waitlist().entries().next().map(|e| e.id) != Some(*id) {
+                return Err(Violation::OfferOutOfOrder(id.to_string()));
+            }
+            let (committed, capacity) = (self.committed_recorded(), self.capacity());
+            if !fits(committed, r.quantity, capacity) {
+                return Err(Violation::OverCapacity { quantity: r.quantity, committed, capacity });
+            }
+        }
+        Ok(())
+    }
+
     /// A refund lifecycle event must concern a debt still unsettled, in the right state.
     fn audit_refund(&self, event: &WindowEvent) -> Result<(), Violation> {
         let (id, intent) = match event {

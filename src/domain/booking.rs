@@ -12,6 +12,8 @@ pub struct ReserveRequest {
     pub quantity: Option<u32>,
     pub window_start: Option<DateTime<Utc>>,
     pub email: Option<String>,
+    /// Join the window's waitlist when it is sold out (instead of a 409).
+    pub waitlist: bool,
 }
 
 impl ReserveRequest {

@@ -6,8 +6,16 @@ use super::{Checkout, Payment, PriceHistory, ReservationId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Hold `quantity` slots for `hold_ttl`, under a caller-chosen random id.
-    PlaceHold { reservation_id: ReservationId, quantity: u32, hold_ttl: Duration, email: Option<String> },
+    /// Hold `quantity` slots for `hold_ttl`, under a caller-chosen random id. With
+    /// `waitlist_offer_secs`, a sold-out window queues the request instead of refusing
+    /// it, and an offer to it later stays open that long.
+    PlaceHold {
+        reservation_id: ReservationId,
+        quantity: u32,
+        hold_ttl: Duration,
+        email: Option<String>,
+        waitlist_offer_secs: Option<u32>,
+    },
     /// Record a payment for a reservation; `payment_ref` identifies the payment, so the
     /// same payment delivered twice changes nothing.
     Confirm { reservation_id: ReservationId, payment_ref: String },

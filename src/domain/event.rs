@@ -69,6 +69,22 @@ pub enum WindowEvent {
     },
     /// An operator handed a failed refund back to the refund worker.
     RefundRetried { reservation_id: ReservationId, payment_intent: String, retried_at: DateTime<Utc>, by: String },
+    /// A customer found the window sold out and joined the tail of its waitlist; an
+    /// offer to it will stay open `offer_secs`.
+    WaitlistJoined {
+        reservation_id: ReservationId,
+        quantity: u32,
+        joined_at: DateTime<Utc>,
+        email: Option<String>,
+        offer_secs: u32,
+    },
+    /// Slots freed up and went to the head of the waitlist: the entry is now a hold
+    /// until `expires_at`, paid like any hold.
+    WaitlistOffered { reservation_id: ReservationId, offered_at: DateTime<Utc>, expires_at: DateTime<Utc> },
+    /// The customer left the waitlist (cancelled before any offer).
+    WaitlistLeft { reservation_id: ReservationId, left_at: DateTime<Utc> },
+    /// The window ended with the entry still queued.
+    WaitlistExpired { reservation_id: ReservationId, expired_at: DateTime<Utc> },
 }
 
 /// Something that happened to a venue's definition.

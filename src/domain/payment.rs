@@ -165,6 +165,11 @@ impl Window {
         if r.status == ReservationStatus::Confirmed {
             return refund(RefundReason::AlreadyConfirmed);
         }
+        // A queued entry has nothing to pay yet (no checkout page is shown for it).
+        if r.status == ReservationStatus::Waitlisted {
+            let ended = now >= self.key.end();
+            return refund(if ended { RefundReason::WindowEnded } else { RefundReason::SoldOut });
+        }
         match self.decide_confirm(id, &payment.intent, room, now) {
             Err(Rejection::WindowEnded { .. }) => refund(RefundReason::WindowEnded),
             Err(Rejection::SoldOut { .. }) => refund(RefundReason::SoldOut),

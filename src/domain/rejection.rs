@@ -56,6 +56,7 @@ impl Rejection {
                 ReservationStatus::Confirmed => "already_confirmed",
                 ReservationStatus::Cancelled => "reservation_cancelled",
                 ReservationStatus::RefundOwed | ReservationStatus::Refunded => "reservation_refunded",
+                ReservationStatus::Waitlisted => "reservation_waitlisted",
                 _ => "hold_expired",
             },
             Self::WindowFull => "window_full",

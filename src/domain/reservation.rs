@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use super::{Amount, Checkout, RefundFailure, RefundReason, ReservationId, WindowKey};
 
 /// Where a reservation stands. `Held` counts against capacity until `expires_at`.
-/// The first four are stored; `RefundOwed` and `Refunded` are only ever shown: a
-/// reservation that did not get its slot but was paid for, before and after the refund.
+/// `RefundOwed` and `Refunded` are only ever shown (a reservation that did not get its
+/// slot but was paid for, before and after the refund); the others are stored.
+/// `Waitlisted`: queued on a sold-out window (see `waitlist`), counting against nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReservationStatus {
     Held,
@@ -17,12 +18,20 @@ pub enum ReservationStatus {
     Cancelled,
     RefundOwed,
     Refunded,
+    Waitlisted,
 }
 
 impl ReservationStatus {
     /// Every status, in declaration order (the API documents these strings).
-    pub const ALL: [Self; 6] =
-        [Self::Held, Self::Confirmed, Self::Expired, Self::Cancelled, Self::RefundOwed, Self::Refunded];
+    pub const ALL: [Self; 7] = [
+        Self::Held,
+        Self::Confirmed,
+        Self::Expired,
+        Self::Cancelled,
+        Self::RefundOwed,
+        Self::Refunded,
+        Self::Waitlisted,
+    ];
 
     /// The status as the API writes it: the one place its string is defined.
     pub fn as_str(self) -> &'static str {
@@ -33,6 +42,7 @@ impl ReservationStatus {
             Self::Cancelled => "cancelled",
             Self::RefundOwed => "refund_owed",
             Self::Refunded => "refunded",
+            Self::Waitlisted => "waitlisted",
         }
     }
 }
@@ -58,6 +68,8 @@ pub struct Reservation {
     pub refunds: Vec<Refund>,
     /// The provider's checkout page, once opened (Stripe; the dev page needs none).
     pub checkout: Option<Checkout>,
+    /// Set when a waitlist entry was offered its slots and became this hold.
+    pub offered_at: Option<DateTime<Utc>>,
 }
 
 /// A refund owed for one payment; `refund_id` is set once the provider paid it back.
@@ -78,19 +90,34 @@ pub struct Refund {
 }
 
 impl Reservation {
+    /// A held reservation with nothing paid, opened or offered yet.
+    pub fn new(id: ReservationId, quantity: u32, placed_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            quantity,
+            placed_at,
+            expires_at,
+            email: None,
+            status: ReservationStatus::Held,
+            payment_ref: None,
+            confirmed_at: None,
+            refunds: Vec::new(),
+            checkout: None,
+            offered_at: None,
+        }
+    }
+
     /// A hold still counts only while `now` is before its expiry.
     pub fn is_live_hold(&self, now: DateTime<Utc>) -> bool {
         self.status == ReservationStatus::Held && now < self.expires_at
     }
 
     /// The state of the hold at `now`: a held reservation past its expiry is expired
-    /// even before `HoldExpired` is written. Refunds do not show here.
+    /// even before `HoldExpired` is written (and a queued entry once its window ended,
+    /// its `expires_at`). Refunds do not show here.
     pub fn status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
-        if self.status == ReservationStatus::Held && now >= self.expires_at {
-            ReservationStatus::Expired
-        } else {
-            self.status
-        }
+        let waiting = matches!(self.status, ReservationStatus::Held | ReservationStatus::Waitlisted);
+        if waiting && now >= self.expires_at { ReservationStatus::Expired } else { self.status }
     }
 
     /// The status a customer sees: a confirmed reservation stays confirmed (a second
@@ -128,6 +155,10 @@ pub struct ReservationView {
     pub checkout_to_close: bool,
     /// What it costs: decided by the price in force when the hold was placed.
     pub amount: Amount,
+    /// When a waitlist entry was offered its slots (it is then `held`).
+    pub offered_at: Option<DateTime<Utc>>,
+    /// Place in the window's waitlist while `waitlisted`, 1 = next.
+    pub position: Option<u32>,
 }
 
 impl ReservationView {
@@ -147,6 +178,8 @@ impl ReservationView {
             checkout: r.checkout.clone(),
             checkout_to_close: r.checkout_to_close(now).is_some(),
             amount: prices.amount_of(r.placed_at, r.quantity),
+            offered_at: r.offered_at,
+            position: None,
         }
     }
 }

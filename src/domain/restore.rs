@@ -6,7 +6,7 @@
 //! here, the same way `apply` maintains them, so a restored window is equal (`==`) to
 //! the fold of the events the snapshot covered.
 
-use super::{Reservation, ReservationStatus, Window, WindowKey};
+use super::{Reservation, ReservationStatus, WaitlistEntry, Window, WindowKey};
 
 /// Why saved parts cannot form a window.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +19,10 @@ pub enum RestoreError {
     Overflow,
     #[error("stored status {0} is only ever shown, never stored")]
     DerivedStatus(ReservationStatus),
+    #[error("waitlist entry {0} is not a waitlisted reservation, or queued twice")]
+    NotWaitlisted(String),
+    #[error("waitlisted reservation {0} is missing from the queue")]
+    Unqueued(String),
 }
 
 impl Window {
@@ -44,6 +48,8 @@ impl Window {
                     window.confirmed = window.confirmed.checked_add(r.quantity).ok_or(RestoreError::Overflow)?;
                 }
                 ReservationStatus::Expired | ReservationStatus::Cancelled => {}
+                // Queued entries count against nothing; `restore_waitlist` orders them.
+                ReservationStatus::Waitlisted => {}
                 derived @ (ReservationStatus::RefundOwed | ReservationStatus::Refunded) => {
                     return Err(RestoreError::DerivedStatus(derived));
                 }
@@ -57,6 +63,29 @@ impl Window {
         Ok(window)
     }
 
+    /// Puts the saved queue (head first) back; every `Waitlisted` reservation must be
+    /// in it exactly once.
+    pub fn restore_waitlist(&mut self, entries: impl IntoIterator<Item = WaitlistEntry>) -> Result<(), RestoreError> {
+        let mut queued = std::collections::BTreeSet::new();
+        for entry in entries {
+            let waitlisted = self
+                .reservations
+                .get(&entry.id)
+                .is_some_and(|r| r.status == ReservationStatus::Waitlisted && r.quantity == entry.quantity);
+            if !waitlisted || !queued.insert(entry.id) {
+                return Err(RestoreError::NotWaitlisted(entry.id.to_string()));
+            }
+            self.waitlist.slots().checked_add(entry.quantity).ok_or(RestoreError::Overflow)?;
+            self.waitlist.push(entry);
+        }
+        let unqueued =
+            self.reservations.values().find(|r| r.status == ReservationStatus::Waitlisted && !queued.contains(&r.id));
+        match unqueued {
+            Some(r) => Err(RestoreError::Unqueued(r.id.to_string())),
+            None => Ok(()),
+        }
+    }
+
     /// True when the window can change no more by itself and owes nothing: it has
     /// ended, no hold is waiting to expire, no refund is owed and no checkout page is
     /// open. Such a window need not be kept in memory (or in a snapshot): its own
@@ -64,6 +93,7 @@ impl Window {
     pub fn is_settled(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         now >= self.key.end()
             && self.expiry_queue.is_empty()
+            && self.waitlist.is_empty()
             && self
                 .reservations
                 .values()
@@ -93,6 +123,7 @@ mod tests {
             confirmed_at: None,
             refunds: Vec::new(),
             checkout: None,
+            offered_at: None,
         };
         let parts = [reservation(1, ReservationStatus::Held), reservation(2, ReservationStatus::Confirmed)];
         assert_eq!(Window::restore(key, u32::MAX, true, parts), Err(RestoreError::Overflow));

@@ -4,10 +4,13 @@
 //! `confirmed + live holds + quantity <= capacity`. Expiry is lazy: every decision first
 //! emits `HoldExpired` for each hold whose time has passed, so the log always shows a
 //! hold ending before its slots are given to someone else, and no timer is needed for
-//! correctness.
+//! correctness. A decision ends by serving the window's waitlist (`waitlist.rs`): the
+//! slots it freed are offered to the queue, in order, in the same decision; for a new
+//! reservation the queue is served first (`placement.rs`).
 
 use chrono::{DateTime, Utc};
 
+use super::waitlist::Waitlist;
 use super::window_expiry::ExpiryQueue;
 use super::window_reservations::ReservationMap;
 use super::{Command, Rejection, Reservation, ReservationId, ReservationStatus, WindowEvent, WindowKey};
@@ -22,6 +25,8 @@ pub struct WindowCounts {
     pub available: u32,
     /// More committed than capacity: only after a capacity cut; grants nothing.
     pub overcommitted: bool,
+    /// Slots asked for by the waitlist (entries still queued).
+    pub waitlisted: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +42,8 @@ pub struct Window {
     /// Slots in status `Held`, including holds past expiry not yet marked expired.
     pub(super) held: u32,
     pub(super) confirmed: u32,
+    /// Customers queued for slots that free up (`waitlist.rs`).
+    pub(super) waitlist: Waitlist,
 }
 
 impl Window {
@@ -50,6 +57,7 @@ impl Window {
             expiry_queue: ExpiryQueue::default(),
             held: 0,
             confirmed: 0,
+            waitlist: Waitlist::default(),
         }
     }
 
@@ -79,36 +87,44 @@ impl Window {
     }
 
     /// Counts as a customer should see them at `now`: dead holds no longer count.
+    /// `available` is what a newcomer could get: nothing while the waitlist waits (the
+    /// slots freed meanwhile go to the queue at the next decision).
     pub fn counts_at(&self, now: DateTime<Utc>) -> WindowCounts {
         let held = self.held - self.due_quantity(now);
-        let available = self.capacity.saturating_sub(self.confirmed + held);
+        // Checked in this order so that a window without a queue (the hot case) does no
+        // time arithmetic here.
+        let waitlisted = match self.waitlist.slots() {
+            queued if queued > 0 && now < self.key.end() => queued,
+            _ => 0,
+        };
+        let available = match waitlisted {
+            0 => self.capacity.saturating_sub(self.confirmed + held),
+            _ => 0,
+        };
         let overcommitted = self.confirmed + held > self.capacity;
-        WindowCounts { capacity: self.capacity, held, confirmed: self.confirmed, available, overcommitted }
+        WindowCounts { capacity: self.capacity, held, confirmed: self.confirmed, available, overcommitted, waitlisted }
     }
 
-    /// When the next live hold expires, if any.
+    /// When the window next changes by itself: the next live hold expiry, or the end
+    /// of the window while entries are queued (the queue then closes).
     pub fn earliest_expiry(&self) -> Option<DateTime<Utc>> {
-        self.expiry_queue.first().map(|(at, _)| *at)
+        let hold = self.expiry_queue.first().map(|(at, _)| *at);
+        let queue_closes = (!self.waitlist.is_empty()).then(|| self.key.end());
+        hold.into_iter().chain(queue_closes).min()
     }
 
     /// The events that carry out `command` at `now`, or why it is refused.
     pub fn decide(&self, command: &Command, now: DateTime<Utc>) -> Result<Vec<WindowEvent>, Rejection> {
         let mut events = self.expiries_due(now);
-        let room = self.counts_at(now).available;
+        // Slots freed so far go to the queue before any newcomer. Every other command
+        // is decided first and the queue served after it (so a late payment is honoured
+        // before the queue, and a cancel meets its entry still queued).
+        if matches!(command, Command::PlaceHold { .. }) {
+            events.extend(self.serve_waitlist(&events, now));
+        }
+        let room = self.room_after(&events, now);
         match command {
-            Command::PlaceHold { reservation_id, quantity, hold_ttl, email } => {
-                self.check_hold(*reservation_id, *quantity, room, now)?;
-                if !self.opened {
-                    events.push(WindowEvent::WindowOpened { capacity: self.capacity });
-                }
-                events.push(WindowEvent::HoldPlaced {
-                    reservation_id: *reservation_id,
-                    quantity: *quantity,
-                    placed_at: now,
-                    expires_at: now + *hold_ttl,
-                    email: email.clone(),
-                });
-            }
+            Command::PlaceHold { .. } => events.extend(self.decide_place(command, &events, room, now)?),
             Command::Confirm { reservation_id, payment_ref } => {
                 events.extend(self.decide_confirm(*reservation_id, payment_ref, room, now)?);
             }
@@ -136,10 +152,18 @@ impl Window {
             Command::Release { reservation_id, by } => events.extend(self.decide_release(*reservation_id, by, now)?),
             Command::ExpireDue => {}
         }
+        let served = self.serve_waitlist(&events, now);
+        events.extend(served);
         Ok(events)
     }
 
-    fn check_hold(&self, id: ReservationId, quantity: u32, room: u32, now: DateTime<Utc>) -> Result<(), Rejection> {
+    pub(super) fn check_hold(
+        &self,
+        id: ReservationId,
+        quantity: u32,
+        room: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), Rejection> {
         if quantity == 0 || quantity > RESERVATION_QUANTITY_MAX {
             return Err(Rejection::InvalidQuantity { got: quantity, max: RESERVATION_QUANTITY_MAX });
         }
@@ -174,6 +198,9 @@ impl Window {
         if r.status == ReservationStatus::Confirmed {
             return Err(Rejection::AlreadyConfirmed);
         }
+        if r.status == ReservationStatus::Waitlisted {
+            return Err(Rejection::NotActive { status: r.status });
+        }
         let late = !r.is_live_hold(now);
         if late {
             if now >= self.key.end() {
@@ -191,6 +218,7 @@ impl Window {
         let r = self.reservations.get(&id).ok_or(Rejection::UnknownReservation)?;
         match r.status_at(now) {
             ReservationStatus::Held => Ok(Some(WindowEvent::HoldCancelled { reservation_id: id, cancelled_at: now })),
+            ReservationStatus::Waitlisted => Ok(Some(WindowEvent::WaitlistLeft { reservation_id: id, left_at: now })),
             ReservationStatus::Cancelled => Ok(None),
             status => Err(Rejection::NotActive { status }),
         }
@@ -222,18 +250,8 @@ impl Window {
                 assert!(!self.reservations.contains_key(reservation_id), "{}: duplicate hold", self.key);
                 self.held = self.held.checked_add(*quantity).expect("held slots fit in u32");
                 self.expiry_queue.insert((*expires_at, *reservation_id));
-                let reservation = Reservation {
-                    id: *reservation_id,
-                    quantity: *quantity,
-                    placed_at: *placed_at,
-                    expires_at: *expires_at,
-                    email: email.clone(),
-                    status: ReservationStatus::Held,
-                    payment_ref: None,
-                    confirmed_at: None,
-                    refunds: Vec::new(),
-                    checkout: None,
-                };
+                let mut reservation = Reservation::new(*reservation_id, *quantity, *placed_at, *expires_at);
+                reservation.email = email.clone();
                 self.reservations.insert(*reservation_id, reservation);
             }
             WindowEvent::HoldConfirmed { reservation_id, payment_ref, confirmed_at, .. } => {
@@ -256,6 +274,10 @@ impl Window {
             | WindowEvent::RefundRetried { .. } => self.apply_refund(event),
             WindowEvent::CheckoutOpened { .. } | WindowEvent::CheckoutClosed { .. } => self.apply_checkout(event),
             WindowEvent::CapacityChanged { .. } | WindowEvent::HoldReleased { .. } => self.apply_operator(event),
+            WindowEvent::WaitlistJoined { .. }
+            | WindowEvent::WaitlistOffered { .. }
+            | WindowEvent::WaitlistLeft { .. }
+            | WindowEvent::WaitlistExpired { .. } => self.apply_waitlist(event),
         }
     }
 

@@ -22,11 +22,27 @@ pub struct CreateReservationBody {
     /// The customer's e-mail (also keys the per-client limit on active holds).
     #[schema(example = "ana@example.com")]
     pub email: Option<String>,
+    /// When the window is sold out, join its waitlist (`202`, `status: "waitlisted"`)
+    /// instead of `409 sold_out`. A boolean; default `false`.
+    #[schema(example = true)]
+    #[serde(default, deserialize_with = "waitlist_flag")]
+    pub waitlist: Option<bool>,
+}
+
+/// `waitlist` is a JSON boolean; anything else is refused with a message naming it
+/// (serde's own would not say which field).
+fn waitlist_flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Bool(flag)) => Ok(Some(flag)),
+        Some(_) => Err(serde::de::Error::custom("`waitlist` must be true or false")),
+    }
 }
 
 impl From<CreateReservationBody> for ReserveRequest {
     fn from(body: CreateReservationBody) -> Self {
-        Self { quantity: body.quantity, window_start: body.window_start, email: body.email }
+        let waitlist = body.waitlist.unwrap_or(false);
+        Self { quantity: body.quantity, window_start: body.window_start, email: body.email, waitlist }
     }
 }
 
@@ -42,10 +58,22 @@ pub struct ReservationJson {
     pub quantity: u32,
     pub status: ReservationStatusJson,
     pub placed_at: DateTime<Utc>,
+    /// When the hold ends unless paid; while `waitlisted`, when the window ends (and
+    /// with it the queue).
     pub expires_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
-    /// The dev checkout page or Stripe's; empty when there is none.
+    /// The dev checkout page or Stripe's; empty when there is none (always while
+    /// `waitlisted`: there is nothing to pay until an offer).
     pub checkout_url: String,
+    /// When the waitlist offered this reservation its slots (it is then `held` until
+    /// `expires_at`); absent if it never queued or was not offered yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub offered_at: Option<DateTime<Utc>>,
+    /// Place in the window's waitlist while `waitlisted`: 1 = next to be offered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1)]
+    pub position: Option<u32>,
     /// What the reservation costs, in minor units (cents): its quantity at the price in
     /// force when its hold was placed (a later price change does not alter it).
     pub amount_minor: u64,
@@ -84,6 +112,8 @@ impl ReservationJson {
             expires_at: view.expires_at,
             confirmed_at: view.confirmed_at,
             checkout_url,
+            offered_at: view.offered_at,
+            position: view.position,
             amount_minor: view.amount.total_minor(),
             currency: view.amount.currency.clone(),
             refunds: view
@@ -125,6 +155,9 @@ pub struct WindowJson {
     /// More held + confirmed than capacity, after an operator cut the capacity. Nothing
     /// is taken back; the window grants no new hold until it drains.
     pub overcommitted: bool,
+    /// Slots asked for by the window's waitlist (entries still queued). While it is
+    /// not zero, `available` is 0: freed slots go to the queue first.
+    pub waitlisted: u32,
 }
 
 impl WindowJson {
@@ -137,6 +170,7 @@ impl WindowJson {
             confirmed: counts.confirmed,
             available: counts.available,
             overcommitted: counts.overcommitted,
+            waitlisted: counts.waitlisted,
         }
     }
 }

@@ -78,11 +78,12 @@ mod tests {
     #[test]
     fn all_holds_every_variant() {
         let listed = |status: S| match status {
-            S::Held | S::Confirmed | S::Expired | S::Cancelled | S::RefundOwed | S::Refunded => {
+            S::Held | S::Confirmed | S::Expired | S::Cancelled | S::RefundOwed | S::Refunded | S::Waitlisted => {
                 S::ALL.contains(&status)
             }
         };
-        assert!([S::Held, S::Confirmed, S::Expired, S::Cancelled, S::RefundOwed, S::Refunded].into_iter().all(listed));
+        let every = [S::Held, S::Confirmed, S::Expired, S::Cancelled, S::RefundOwed, S::Refunded, S::Waitlisted];
+        assert!(every.into_iter().all(listed));
         let listed = |reason: R| match reason {
             R::SoldOut | R::WindowEnded | R::AlreadyConfirmed | R::AmountMismatch => R::ALL.contains(&reason),
         };

@@ -34,6 +34,11 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub available: Option<u32>,
+    /// `true` on a `sold_out` answer to a reservation when the window keeps a waitlist:
+    /// the same request with `"waitlist": true` would queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub waitlist: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -43,12 +48,14 @@ pub struct ApiError {
     pub message: String,
     /// Slots still free, on `sold_out`.
     pub available: Option<u32>,
+    /// The window would queue the request, on `sold_out` (see [`ErrorDetail`]).
+    pub waitlist: Option<bool>,
     pub retry_after_secs: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), available: None, retry_after_secs: None }
+        Self { status, code, message: message.into(), available: None, waitlist: None, retry_after_secs: None }
     }
 
     fn retry_later(mut self) -> Self {
@@ -115,6 +122,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownVenue(_) => Self::new(StatusCode::NOT_FOUND, "venue_not_found", message),
             ServiceError::ReservationNotFound => Self::reservation_not_found(),
             ServiceError::Rejected(rejection) => Self::rejected(rejection),
+            ServiceError::SoldOut { available, waitlist } => {
+                let mut error = Self::rejected(Rejection::SoldOut { available });
+                error.waitlist = waitlist.then_some(true);
+                error
+            }
             ServiceError::BadIdempotencyKey => Self::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", message),
             ServiceError::IdempotencyKeyReused => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
@@ -188,7 +200,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let error = ErrorDetail { code: self.code, message: self.message.clone(), available: self.available };
+        let (code, message, available, waitlist) = (self.code, self.message.clone(), self.available, self.waitlist);
+        let error = ErrorDetail { code, message, available, waitlist };
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 6750: tell the client which scheme the admin API takes.

@@ -9,7 +9,7 @@ use super::dto::{CreateReservationBody, ReservationJson};
 use super::error::ErrorBody;
 use super::rate_limit::client_ip;
 use super::{ApiError, AppState, method_not_allowed};
-use crate::domain::{ReservationId, ReservationView};
+use crate::domain::{ReservationId, ReservationStatus, ReservationView};
 use crate::limits::JSON_BODY_BYTES_MAX;
 use crate::service::Client;
 
@@ -29,6 +29,7 @@ pub fn parse_id(raw: &str) -> Result<ReservationId, ApiError> {
 /// The JSON of a reservation, with its checkout link.
 pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<ReservationJson, ApiError> {
     let checkout_url = match (&view.checkout, state.dev_payments) {
+        _ if view.status == ReservationStatus::Waitlisted => String::new(),
         (Some(checkout), _) => checkout.url.clone(),
         (None, true) => format!("{}/dev/checkout/{}", state.public_url, view.id),
         (None, false) => String::new(),
@@ -56,9 +57,14 @@ pub fn reservation_json(state: &AppState, view: &ReservationView) -> Result<Rese
                  description = "Optional (an empty body means `{}`); at most 16 KiB"),
     responses(
         (status = 201, description = "The hold was placed", body = ReservationJson),
+        (status = 202, description = "Sold out, and `\"waitlist\": true` was asked: the reservation queues \
+                                      (`status: \"waitlisted\"`, its `position`, no `checkout_url`); when slots \
+                                      free up it becomes a `held` offer with `offered_at`, `expires_at` and a \
+                                      `checkout_url`", body = ReservationJson),
         (status = 400, description = "`invalid_body`, `invalid_idempotency_key`", body = ErrorBody),
         (status = 404, description = "`venue_not_found`", body = ErrorBody),
-        (status = 409, description = "`sold_out` (with `available`), `window_full`, `idempotency_in_progress` \
+        (status = 409, description = "`sold_out` (with `available`, and `waitlist: true` when the window would \
+                                      queue the request), `window_full`, `idempotency_in_progress` \
                                       (with `Retry-After`)", body = ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait, on `idempotency_in_progress`"))),
         (status = 413, description = "`payload_too_large` (over 16 KiB)", body = ErrorBody),
@@ -99,7 +105,11 @@ async fn create(
         Some(checkout) => checkout.reserve(&venue, body.into(), key, &client).await?,
         None => state.services.reservations.reserve(&venue, body.into(), key, &client).await?,
     };
-    Ok(HttpResponse::Created().json(reservation_json(&state, &view)?))
+    let json = reservation_json(&state, &view)?;
+    match view.status {
+        ReservationStatus::Waitlisted => Ok(HttpResponse::Accepted().json(json)),
+        _ => Ok(HttpResponse::Created().json(json)),
+    }
 }
 
 #[utoipa::path(
@@ -118,6 +128,10 @@ async fn create(
 )]
 async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let view = state.services.reservations.reservation(parse_id(&id)?).await?;
+    let view = match &state.checkout {
+        Some(checkout) => checkout.open_offer_page(view).await?,
+        None => view,
+    };
     Ok(HttpResponse::Ok().json(reservation_json(&state, &view)?))
 }
 
@@ -126,10 +140,11 @@ async fn show(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpR
     path = "/v1/reservations/{id}/cancel",
     tag = "reservations",
     operation_id = "cancel_reservation",
-    summary = "Cancel a held reservation, freeing its slots",
+    summary = "Cancel a held reservation, freeing its slots, or leave the waitlist",
     params(("id" = String, Path, description = "Reservation id (UUID)", format = Uuid)),
     responses(
-        (status = 200, description = "The reservation, now `cancelled`", body = ReservationJson),
+        (status = 200, description = "The reservation, now `cancelled` (a waitlisted one leaves the queue)",
+         body = ReservationJson),
         (status = 404, description = "`reservation_not_found`", body = ErrorBody),
         (status = 409, description = "`already_confirmed`, `hold_expired`, `reservation_cancelled`, \
                                       `reservation_refunded`", body = ErrorBody),

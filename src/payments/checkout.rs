@@ -80,6 +80,25 @@ impl CheckoutService {
         }
     }
 
+    /// Opens the checkout page of a waitlist offer the first time the offer is read: an
+    /// offer is made inside a window's decision, which never waits for Stripe. Anything
+    /// else, or a page already open, is returned as it is; so is the offer if Stripe
+    /// cannot be reached (the next read tries again; the offer is not taken back).
+    pub async fn open_offer_page(&self, view: ReservationView) -> Result<ReservationView, CheckoutError> {
+        let is_open_offer = view.offered_at.is_some() && view.status == ReservationStatus::Held;
+        if !is_open_offer || view.checkout.is_some() {
+            return Ok(view);
+        }
+        let venue = self.services.venues.find(view.window.venue_id.as_str())?;
+        match self.open_session(&venue, &view).await {
+            Ok(checkout) => Ok(self.services.payments.open_checkout(view.id, checkout).await?),
+            Err(error) => {
+                tracing::warn!(reservation = %view.id, %error, "no checkout page for the waitlist offer yet");
+                Ok(view)
+            }
+        }
+    }
+
     async fn open_session(&self, venue: &Venue, view: &ReservationView) -> Result<Checkout, CheckoutError> {
         let id = view.id.to_string();
         let local_start = view.window.start.with_timezone(&venue.timezone).format("%a %d %b %H:%M");
@@ -96,7 +115,7 @@ impl CheckoutService {
             reservation_id: id.clone(),
             // From durable data only (not the clock): a retry of this key, even after a
             // restart, sends the very same bytes, and Stripe answers with the first session.
-            expires_at: session_expires_at(view.expires_at, view.placed_at),
+            expires_at: session_expiry(view),
         };
         let key = format!("checkout:{id}");
         let session = self.stripe.create_checkout_session(&params, &key).await.map_err(provider)?;
@@ -104,5 +123,20 @@ impl CheckoutService {
         let expires_at = DateTime::from_timestamp(session.expires_at, 0)
             .ok_or_else(|| CheckoutError::Provider(format!("expires_at {} out of range", session.expires_at)))?;
         Ok(Checkout { session_id: session.id, url, expires_at, closed: false })
+    }
+}
+
+/// When the checkout page of `view` stops taking payment at Stripe, from durable data.
+/// A hold's page opens right after the hold; an offer's page opens when the offer is
+/// first read, some time after it was made, so it asks for the longest expiry Stripe
+/// allows counted from the offer (the session-expiry worker closes it once the offer
+/// lapses, as for any page that outlives its hold).
+fn session_expiry(view: &ReservationView) -> i64 {
+    match view.offered_at {
+        None => session_expires_at(view.expires_at, view.placed_at),
+        Some(offered_at) => {
+            let longest = offered_at + chrono::Duration::seconds(crate::stripe::SESSION_EXPIRY_MAX_SECS);
+            session_expires_at(longest, offered_at)
+        }
     }
 }

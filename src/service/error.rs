@@ -16,6 +16,10 @@ pub enum ServiceError {
     ReservationNotFound,
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// `Rejection::SoldOut` answered to a request without the waitlist flag, saying
+    /// whether the window would have queued it.
+    #[error("not enough slots left in this window ({available} available)")]
+    SoldOut { available: u32, waitlist: bool },
     #[error("Idempotency-Key must be 1..={IDEMPOTENCY_KEY_LEN_MAX} printable ASCII characters")]
     BadIdempotencyKey,
     #[error("this Idempotency-Key was used with a different request")]

@@ -95,6 +95,12 @@ impl Services {
         }
     }
 
+    /// Sets how long a waitlist offer stays open (`waitlist_offer_secs`).
+    pub fn with_waitlist_offer_secs(mut self, secs: u32) -> Self {
+        self.reservations.waitlist_offer_secs = secs;
+        self
+    }
+
     /// The service's current time (the injected clock).
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

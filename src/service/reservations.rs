@@ -31,6 +31,8 @@ pub struct Reservations {
     keys_in_flight: KeysInFlight,
     /// The per-client cap on unpaid held slots; `None` when limits are off.
     client_holds: Option<ClientHolds>,
+    /// How long a waitlist offer stays open (`waitlist_offer_secs`).
+    pub(super) waitlist_offer_secs: u32,
 }
 
 impl Reservations {
@@ -41,11 +43,34 @@ impl Reservations {
         sales_horizon_days: u32,
         client_holds: Option<ClientHolds>,
     ) -> Self {
-        Self { windows, log, clock, sales_horizon_days, keys_in_flight: KeysInFlight::default(), client_holds }
+        let keys_in_flight = KeysInFlight::default();
+        let waitlist_offer_secs = crate::limits::WAITLIST_OFFER_SECS_DEFAULT;
+        Self { windows, log, clock, sales_horizon_days, keys_in_flight, client_holds, waitlist_offer_secs }
     }
 
-    /// Places a hold; with an idempotency key, a retry gets the first answer.
+    /// Places a hold (or, asked to and sold out, a place in the waitlist); with an
+    /// idempotency key, a retry gets the first answer. A sold-out answer to a request
+    /// without the waitlist flag says whether the window would have queued it.
     pub async fn reserve(
+        &self,
+        venue: &Venue,
+        request: ReserveRequest,
+        key: Option<String>,
+        client: &Client,
+    ) -> Result<ReservationView, ServiceError> {
+        let (quantity, start, waitlist) = (request.quantity, request.window_start, request.waitlist);
+        let answer = self.reserve_once(venue, request, key, client).await;
+        match answer {
+            Err(ServiceError::Rejected(Rejection::SoldOut { available })) if !waitlist => {
+                let start = resolve_window_start(start, self.now(), self.sales_horizon_days)?;
+                let queue_open = quantity.unwrap_or(1) <= venue.capacity_at(start);
+                Err(ServiceError::SoldOut { available, waitlist: queue_open })
+            }
+            other => other,
+        }
+    }
+
+    async fn reserve_once(
         &self,
         venue: &Venue,
         request: ReserveRequest,
@@ -90,7 +115,9 @@ impl Reservations {
         // like the log instead of at a random leaf - a third cheaper per hold in sled
         // (see README, Performance) - and still 74 random bits that nobody can guess.
         let reservation_id = ReservationId::from_uuid(Uuid::now_v7());
-        let command = Command::PlaceHold { reservation_id, quantity, hold_ttl: venue.hold_ttl(), email };
+        let waitlist_offer_secs = request.waitlist.then_some(self.waitlist_offer_secs);
+        let hold_ttl = venue.hold_ttl();
+        let command = Command::PlaceHold { reservation_id, quantity, hold_ttl, email, waitlist_offer_secs };
         let (idempotency, in_flight) = tag.unzip();
         let key = WindowKey::new(venue.id.clone(), start);
         let view = self.windows.ask_holding(&key, Execute { command, idempotency }, in_flight).await?;

@@ -46,7 +46,13 @@ fn reserve(world: &mut World) -> Result<(), String> {
     let id = ReservationId::from_uuid(world.rng.uuid());
     let amount = venue.price_minor * u64::from(quantity);
     let hold = Hold { id, key: key.clone(), amount, currency: venue.currency.clone() };
-    let command = Command::PlaceHold { reservation_id: id, quantity, hold_ttl: venue.hold_ttl(), email: None };
+    let command = Command::PlaceHold {
+        reservation_id: id,
+        quantity,
+        hold_ttl: venue.hold_ttl(),
+        email: None,
+        waitlist_offer_secs: None,
+    };
     world.execute(&key, command, Waiter::Reserve(hold))
 }
 

@@ -34,6 +34,7 @@ pub fn to_wire(recorded_at: DateTime<Utc>, record: &Record) -> StoredRecord {
             BodyV1::Venue(VenueEventV1::VenueChanged { venue: venue_to_wire(venue), by: by.clone() })
         }
         Record::Window(key, event) => BodyV1::Window { window: key_to_wire(key), event: event_to_wire(event) },
+        Record::Idempotency(entry) if entry.request.waitlist => BodyV1::IdempotencyWaitlist(idempotency_to_wire(entry)),
         Record::Idempotency(entry) => BodyV1::Idempotency(idempotency_to_wire(entry)),
     };
     StoredRecord::V1(RecordV1 { recorded_at_us: micros(recorded_at), body })
@@ -49,7 +50,8 @@ pub fn from_wire(stored: StoredRecord) -> Result<(DateTime<Utc>, Record), Invali
             Record::Venue(VenueEvent::VenueChanged { venue: venue_from_wire(venue)?, by })
         }
         BodyV1::Window { window, event } => Record::Window(key_from_wire(window)?, event_from_wire(event)?),
-        BodyV1::Idempotency(entry) => Record::Idempotency(idempotency_from_wire(entry)?),
+        BodyV1::Idempotency(entry) => Record::Idempotency(idempotency_from_wire(entry, false)?),
+        BodyV1::IdempotencyWaitlist(entry) => Record::Idempotency(idempotency_from_wire(entry, true)?),
     };
     Ok((time(recorded_at_us)?, record))
 }
@@ -136,6 +138,10 @@ fn event_to_wire(event: &WindowEvent) -> WindowEventV1 {
         WindowEvent::RefundSettled { .. } | WindowEvent::RefundFailed { .. } | WindowEvent::RefundRetried { .. } => {
             super::convert_refund::to_wire(event)
         }
+        WindowEvent::WaitlistJoined { .. }
+        | WindowEvent::WaitlistOffered { .. }
+        | WindowEvent::WaitlistLeft { .. }
+        | WindowEvent::WaitlistExpired { .. } => super::convert_waitlist::to_wire(event),
     }
 }
 
@@ -202,6 +208,10 @@ fn event_from_wire(event: WindowEventV1) -> Result<WindowEvent, InvalidRecord> {
         refund @ (WindowEventV1::RefundSettled { .. }
         | WindowEventV1::RefundFailed { .. }
         | WindowEventV1::RefundRetried { .. }) => super::convert_refund::from_wire(refund)?,
+        waitlist @ (WindowEventV1::WaitlistJoined { .. }
+        | WindowEventV1::WaitlistOffered { .. }
+        | WindowEventV1::WaitlistLeft { .. }
+        | WindowEventV1::WaitlistExpired { .. }) => super::convert_waitlist::from_wire(waitlist)?,
     })
 }
 
@@ -276,7 +286,7 @@ fn idempotency_to_wire(e: &IdempotencyEntry) -> IdempotencyV1 {
     }
 }
 
-fn idempotency_from_wire(e: IdempotencyV1) -> Result<IdempotencyEntry, InvalidRecord> {
+fn idempotency_from_wire(e: IdempotencyV1, waitlist: bool) -> Result<IdempotencyEntry, InvalidRecord> {
     let outcome = match e.outcome {
         IdempotentOutcomeV1::Reserved { window, reservation_id } => IdempotentOutcome::Reserved {
             window: key_from_wire(window)?,
@@ -288,7 +298,7 @@ fn idempotency_from_wire(e: IdempotencyV1) -> Result<IdempotencyEntry, InvalidRe
     Ok(IdempotencyEntry {
         key: e.key,
         venue_id: VenueId::parse(&e.venue_id).map_err(invalid)?,
-        request: ReserveRequest { quantity: e.quantity, window_start, email: e.email },
+        request: ReserveRequest { quantity: e.quantity, window_start, email: e.email, waitlist },
         outcome,
     })
 }

@@ -182,7 +182,7 @@ pub fn index_entries(seq: u64, record: &Record) -> Vec<IndexOp> {
             key.extend_from_slice(&seq_bytes);
             ops.push(IndexOp::Insert(key, Vec::new()));
             match event {
-                WindowEvent::HoldPlaced { reservation_id, .. } => {
+                WindowEvent::HoldPlaced { reservation_id, .. } | WindowEvent::WaitlistJoined { reservation_id, .. } => {
                     ops.push(IndexOp::Insert(reservation(reservation_id).to_vec(), seq_bytes.to_vec()));
                 }
                 WindowEvent::RefundOwed { reservation_id, payment_intent, .. } => {

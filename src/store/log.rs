@@ -232,7 +232,9 @@ impl EventLog {
         let Some(seq) = self.db.get(keys::reservation(id))? else { return Ok(None) };
         let seq = u64::from_be_bytes(seq.as_ref().try_into().map_err(|_| StoreError::DanglingIndex { seq: 0 })?);
         match self.read(seq)? {
-            Some((_, Record::Window(key, WindowEvent::HoldPlaced { .. }))) => Ok(Some(key)),
+            Some((_, Record::Window(key, WindowEvent::HoldPlaced { .. } | WindowEvent::WaitlistJoined { .. }))) => {
+                Ok(Some(key))
+            }
             _ => Err(StoreError::DanglingIndex { seq }),
         }
     }

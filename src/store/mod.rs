@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod convert;
 mod convert_refund;
+mod convert_waitlist;
 pub mod fault;
 pub mod frame;
 mod integrity;

@@ -23,8 +23,14 @@ pub struct RecordV1 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BodyV1 {
     Venue(VenueEventV1),
-    Window { window: WindowKeyV1, event: WindowEventV1 },
+    Window {
+        window: WindowKeyV1,
+        event: WindowEventV1,
+    },
     Idempotency(IdempotencyV1),
+    /// The answer to a keyed create request that asked to join the waitlist when sold
+    /// out (`"waitlist": true`); otherwise the same as `Idempotency`.
+    IdempotencyWaitlist(IdempotencyV1),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +126,31 @@ pub enum WindowEventV1 {
         payment_intent: String,
         retried_at_us: i64,
         by: String,
+    },
+    /// A sold-out request joined the window's waitlist; an offer to it stays open
+    /// `offer_secs`.
+    WaitlistJoined {
+        reservation_id: [u8; 16],
+        quantity: u32,
+        joined_at_us: i64,
+        email: Option<String>,
+        offer_secs: u32,
+    },
+    /// The head of the waitlist was offered its slots: a hold until `expires_at_us`.
+    WaitlistOffered {
+        reservation_id: [u8; 16],
+        offered_at_us: i64,
+        expires_at_us: i64,
+    },
+    /// The customer left the waitlist.
+    WaitlistLeft {
+        reservation_id: [u8; 16],
+        left_at_us: i64,
+    },
+    /// The window ended with the entry still queued.
+    WaitlistExpired {
+        reservation_id: [u8; 16],
+        expired_at_us: i64,
     },
 }
 

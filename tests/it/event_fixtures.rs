@@ -68,6 +68,15 @@ const CHECKOUT_URL_A: &str = "https://checkout.stripe.com/c/pay/cs_test_a1DemoCh
                               #fidkdWxOYHwnPyd1blpxYHZxWjA0TDFEb3VBN2JfVEJ3NW1LYXJ8ZklXPGZ8ZWBpdFFzNzVUbz1hXDxSbzV0YEwne";
 /// Commit time = event time + 731 us, so that a swap of the two would show.
 const COMMIT_LAG_US: i64 = 731;
+/// C queues on the sold-out window, is offered B's slots when B's hold is released and
+/// has ten minutes to pay; D queues too, leaves, and E is still queued at the end.
+const RID_C: [u8; 16] =
+    [0x3c, 0x9e, 0x71, 0x55, 0x0b, 0x2f, 0x4d, 0x61, 0xa4, 0x18, 0x77, 0xe0, 0x5c, 0x2a, 0x90, 0x13];
+const JOINED_AT_US: i64 = 1_795_899_805_125_000; // 2026-11-28T21:03:25.125Z
+const OFFERED_AT_US: i64 = 1_795_900_110_000_000; // 2026-11-28T21:08:30Z
+const OFFER_EXPIRES_AT_US: i64 = 1_795_900_710_000_000; // 2026-11-28T21:18:30Z (offered + 600 s)
+const LEFT_AT_US: i64 = 1_795_900_260_000_009; // 2026-11-28T21:11:00.000009Z
+const WINDOW_END_US: i64 = 1_795_900_500_000_000; // 2026-11-28T21:15:00Z
 
 #[test]
 fn literal_times_are_the_instants_they_claim() {
@@ -78,6 +87,11 @@ fn literal_times_are_the_instants_they_claim() {
         (EXPIRES_AT_US, "2026-11-28T21:33:07.250001Z"),
         (B_PLACED_AT_US, "2026-11-28T21:03:19Z"),
         (B_EXPIRES_AT_US, "2026-11-28T21:33:19Z"),
+        (JOINED_AT_US, "2026-11-28T21:03:25.125Z"),
+        (OFFERED_AT_US, "2026-11-28T21:08:30Z"),
+        (OFFER_EXPIRES_AT_US, "2026-11-28T21:18:30Z"),
+        (LEFT_AT_US, "2026-11-28T21:11:00.000009Z"),
+        (WINDOW_END_US, "2026-11-28T21:15:00Z"),
         (CANCELLED_AT_US, "2026-11-28T21:04:10.5Z"),
         (CONFIRMED_AT_US, "2026-11-28T21:05:42.000042Z"),
         (LATE_CONFIRMED_AT_US, "2026-11-28T21:35:00Z"),
@@ -501,6 +515,7 @@ fn expectations() -> Vec<Expectation> {
                     quantity: Some(2),
                     window_start: Some(t(WINDOW_START_US)),
                     email: Some("ada@example.com".into()),
+                    waitlist: false,
                 },
                 outcome: IdempotentOutcome::Reserved { window: domain_window(), reservation_id: a },
             }),
@@ -522,7 +537,7 @@ fn expectations() -> Vec<Expectation> {
             domain: Record::Idempotency(IdempotencyEntry {
                 key: "checkout-0b41d2".into(),
                 venue_id: venue_id(),
-                request: ReserveRequest { quantity: Some(3), window_start: None, email: None },
+                request: ReserveRequest { quantity: Some(3), window_start: None, email: None, waitlist: false },
                 outcome: IdempotentOutcome::SoldOut { available: 2 },
             }),
         },
@@ -672,6 +687,114 @@ fn expectations() -> Vec<Expectation> {
             ),
         },
     ]
+    .into_iter()
+    .chain(waitlist_expectations())
+    .collect()
+}
+
+/// The waitlist's records: C joins, is offered; D leaves; E expires with the window.
+fn waitlist_expectations() -> Vec<Expectation> {
+    let c = ReservationId::from_bytes(RID_C);
+    let window_record_at = |at_us: i64, event| window_record(at_us + COMMIT_LAG_US, event);
+    vec![
+        Expectation {
+            file: "waitlist_joined.bin",
+            wire: window_record_at(
+                JOINED_AT_US,
+                WindowEventV1::WaitlistJoined {
+                    reservation_id: RID_C,
+                    quantity: 2,
+                    joined_at_us: JOINED_AT_US,
+                    email: Some("cleo@example.com".into()),
+                    offer_secs: 600,
+                },
+            ),
+            recorded_at: t(JOINED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::WaitlistJoined {
+                    reservation_id: c,
+                    quantity: 2,
+                    joined_at: t(JOINED_AT_US),
+                    email: Some("cleo@example.com".into()),
+                    offer_secs: 600,
+                },
+            ),
+        },
+        Expectation {
+            file: "waitlist_offered.bin",
+            wire: window_record_at(
+                OFFERED_AT_US,
+                WindowEventV1::WaitlistOffered {
+                    reservation_id: RID_C,
+                    offered_at_us: OFFERED_AT_US,
+                    expires_at_us: OFFER_EXPIRES_AT_US,
+                },
+            ),
+            recorded_at: t(OFFERED_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::WaitlistOffered {
+                    reservation_id: c,
+                    offered_at: t(OFFERED_AT_US),
+                    expires_at: t(OFFER_EXPIRES_AT_US),
+                },
+            ),
+        },
+        Expectation {
+            file: "waitlist_left.bin",
+            wire: window_record_at(
+                LEFT_AT_US,
+                WindowEventV1::WaitlistLeft { reservation_id: RID_A, left_at_us: LEFT_AT_US },
+            ),
+            recorded_at: t(LEFT_AT_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::WaitlistLeft { reservation_id: ReservationId::from_bytes(RID_A), left_at: t(LEFT_AT_US) },
+            ),
+        },
+        Expectation {
+            file: "waitlist_expired.bin",
+            wire: window_record_at(
+                WINDOW_END_US,
+                WindowEventV1::WaitlistExpired { reservation_id: RID_B, expired_at_us: WINDOW_END_US },
+            ),
+            recorded_at: t(WINDOW_END_US + COMMIT_LAG_US),
+            domain: Record::Window(
+                domain_window(),
+                WindowEvent::WaitlistExpired {
+                    reservation_id: ReservationId::from_bytes(RID_B),
+                    expired_at: t(WINDOW_END_US),
+                },
+            ),
+        },
+        Expectation {
+            file: "idempotency_waitlist.bin",
+            wire: StoredRecord::V1(RecordV1 {
+                recorded_at_us: JOINED_AT_US + COMMIT_LAG_US,
+                body: BodyV1::IdempotencyWaitlist(IdempotencyV1 {
+                    key: "queue-5e11a0".into(),
+                    venue_id: "demo-bar".into(),
+                    quantity: Some(2),
+                    window_start_us: Some(WINDOW_START_US),
+                    email: None,
+                    outcome: IdempotentOutcomeV1::Reserved { window: wire_window(), reservation_id: RID_C },
+                }),
+            }),
+            recorded_at: t(JOINED_AT_US + COMMIT_LAG_US),
+            domain: Record::Idempotency(IdempotencyEntry {
+                key: "queue-5e11a0".into(),
+                venue_id: venue_id(),
+                request: ReserveRequest {
+                    quantity: Some(2),
+                    window_start: Some(t(WINDOW_START_US)),
+                    email: None,
+                    waitlist: true,
+                },
+                outcome: IdempotentOutcome::Reserved { window: domain_window(), reservation_id: c },
+            }),
+        },
+    ]
 }
 
 /// The name of the wire variant a record is. The match is exhaustive on purpose: a new
@@ -704,15 +827,20 @@ fn wire_variant(record: &StoredRecord) -> &'static str {
             WindowEventV1::RefundSettled { .. } => "V1/Window/RefundSettled",
             WindowEventV1::RefundFailed { .. } => "V1/Window/RefundFailed",
             WindowEventV1::RefundRetried { .. } => "V1/Window/RefundRetried",
+            WindowEventV1::WaitlistJoined { .. } => "V1/Window/WaitlistJoined",
+            WindowEventV1::WaitlistOffered { .. } => "V1/Window/WaitlistOffered",
+            WindowEventV1::WaitlistLeft { .. } => "V1/Window/WaitlistLeft",
+            WindowEventV1::WaitlistExpired { .. } => "V1/Window/WaitlistExpired",
         },
         BodyV1::Idempotency(IdempotencyV1 { outcome, .. }) => match outcome {
             IdempotentOutcomeV1::Reserved { .. } => "V1/Idempotency/Reserved",
             IdempotentOutcomeV1::SoldOut { .. } => "V1/Idempotency/SoldOut",
         },
+        BodyV1::IdempotencyWaitlist(_) => "V1/IdempotencyWaitlist",
     }
 }
 
-const ALL_WIRE_VARIANTS: [&str; 21] = [
+const ALL_WIRE_VARIANTS: [&str; 26] = [
     "V1/Venue/VenueRegistered",
     "V1/Venue/VenueChanged",
     "V1/Window/WindowOpened",
@@ -734,6 +862,11 @@ const ALL_WIRE_VARIANTS: [&str; 21] = [
     "V1/Window/RefundRetried",
     "V1/Idempotency/Reserved",
     "V1/Idempotency/SoldOut",
+    "V1/Window/WaitlistJoined",
+    "V1/Window/WaitlistOffered",
+    "V1/Window/WaitlistLeft",
+    "V1/Window/WaitlistExpired",
+    "V1/IdempotencyWaitlist",
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -96,6 +96,11 @@ impl AppOptions {
         self
     }
 
+    pub fn waitlist_offer_secs(mut self, secs: u32) -> Self {
+        self.config.waitlist_offer_secs = Some(secs);
+        self
+    }
+
     pub fn actor_idle_secs(mut self, secs: u64) -> Self {
         self.config.actor_idle_secs = Some(secs);
         self

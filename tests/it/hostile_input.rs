@@ -168,7 +168,7 @@ async fn the_journal_refuses_an_oversized_record_and_keeps_writing() {
     let on_fatal = Box::new(move |_: &JournalError| told.store(true, std::sync::atomic::Ordering::SeqCst));
     let journal = Journal::start(log.clone(), JournalOptions::default(), on_fatal).expect("start journal");
     let entry = |key: String| {
-        let request = ReserveRequest { quantity: Some(1), window_start: None, email: None };
+        let request = ReserveRequest { quantity: Some(1), window_start: None, email: None, waitlist: false };
         let venue_id = VenueId::parse("bar").expect("valid");
         Record::Idempotency(IdempotencyEntry {
             key,

@@ -51,3 +51,4 @@ mod stripe_client;
 mod stripe_signature;
 mod stripe_webhook;
 mod stripe_webhook_matrix;
+mod waitlist;

@@ -176,7 +176,7 @@ async fn the_error_schema_matches_real_errors() {
     assert_eq!(detail["required"], json!(["code", "message"]));
     let fields: BTreeSet<&str> =
         detail["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
-    assert_eq!(fields, BTreeSet::from(["code", "message", "available"]));
+    assert_eq!(fields, BTreeSet::from(["code", "message", "available", "waitlist"]));
 
     let response = app.client.get(app.url("/v1/venues/nowhere")).send().await.expect("answered");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);

@@ -70,12 +70,24 @@ fn clean_history_passes_with_the_right_figures() {
     let (a, b) = (ReservationId::from_uuid(uuid::Uuid::new_v4()), ReservationId::from_uuid(uuid::Uuid::new_v4()));
     let ttl = Duration::minutes(5);
     run(
-        WindowCommand::PlaceHold { reservation_id: a, quantity: 1, hold_ttl: ttl, email: None },
+        WindowCommand::PlaceHold {
+            reservation_id: a,
+            quantity: 1,
+            hold_ttl: ttl,
+            email: None,
+            waitlist_offer_secs: None,
+        },
         at("2026-11-28T12:00:00Z"),
     );
     // a expires; b takes the only slot and pays.
     run(
-        WindowCommand::PlaceHold { reservation_id: b, quantity: 1, hold_ttl: ttl, email: None },
+        WindowCommand::PlaceHold {
+            reservation_id: b,
+            quantity: 1,
+            hold_ttl: ttl,
+            email: None,
+            waitlist_offer_secs: None,
+        },
         at("2026-11-28T12:06:00Z"),
     );
     run(WindowCommand::Confirm { reservation_id: b, payment_ref: "dev:b".into() }, at("2026-11-28T12:07:00Z"));

@@ -153,8 +153,36 @@ fn anchored() -> StoredSnapshot {
     StoredSnapshot::V2(SnapshotV2 { anchor_crc: Some(0x8d2c_41f3), body, refunds })
 }
 
+/// `anchored()` with a waitlist (V3) in its second window (capacity 20): 9 was offered
+/// its slots from the queue and holds them; 12 and 13 queue (12 does not fit the 11
+/// left, so it blocks 13).
+fn waitlisted() -> StoredSnapshot {
+    let StoredSnapshot::V2(mut v2) = anchored() else { unreachable!("anchored() is a V2 snapshot") };
+    let offered_at_us = START_US + 16 * MIN_US;
+    let offer = ReservationSnapV1 {
+        placed_at_us: START_US + 3 * MIN_US,
+        expires_at_us: offered_at_us + 10 * MIN_US,
+        ..reservation(9, StatusV1::Held)
+    };
+    let queued = |id| ReservationSnapV1 {
+        placed_at_us: START_US + 4 * MIN_US + i64::from(id),
+        expires_at_us: START_US + 30 * MIN_US,
+        email: Some(format!("guest{id}@example.com")),
+        ..reservation(id, StatusV1::Waitlisted)
+    };
+    v2.body.windows[1].reservations = vec![offer, queued(12), queued(13)];
+    let entry = |id: u8| QueuedV3 { reservation_id: [id; 16], quantity: u32::from(id), offer_secs: 600 };
+    let waitlists = vec![WaitlistStateV3 {
+        venue_id: "demo-bar".into(),
+        start_us: START_US + 15 * MIN_US,
+        queue: vec![entry(12), entry(13)],
+        offers: vec![OfferV3 { reservation_id: [9; 16], offered_at_us }],
+    }];
+    StoredSnapshot::V3(SnapshotV3 { v2, waitlists })
+}
+
 fn good() -> Vec<(&'static str, StoredSnapshot)> {
-    vec![("empty.snap", empty()), ("full.snap", full()), ("anchored.snap", anchored())]
+    vec![("empty.snap", empty()), ("full.snap", full()), ("anchored.snap", anchored()), ("waitlist.snap", waitlisted())]
 }
 
 /// The refused fixtures, derived from `full.snap`.
@@ -271,7 +299,7 @@ fn trailing_bytes_an_unknown_version_and_a_bad_magic_are_refused() {
     trailing.push(0);
     assert_eq!(codec::decode(&framed(&trailing)), Err(SnapshotDecodeError::Frame(FrameError::Trailing(1))));
     let mut next_version = payload.to_vec();
-    next_version[0] = 2; // V1 = 0, V2 = 1: 2 is the first unknown version
+    next_version[0] = 3; // V1 = 0, V2 = 1, V3 = 2: 3 is the first unknown version
     assert!(matches!(codec::decode(&framed(&next_version)), Err(SnapshotDecodeError::Frame(FrameError::Payload(_)))));
     let mut magic = bytes.clone();
     magic[0] = b'X';
@@ -294,4 +322,18 @@ fn start_up_skips_unreadable_snapshots_for_an_older_good_one() {
     std::fs::remove_file(dir.file_of(FULL_SEQ)).unwrap();
     std::fs::write(dir.file_of(FULL_SEQ + 3), fixture("full.snap")).unwrap();
     assert!(dir.latest_good(u64::MAX).is_none());
+}
+
+#[test]
+fn a_queue_that_misses_a_waitlisted_reservation_or_names_another_is_refused() {
+    let StoredSnapshot::V3(good) = waitlisted() else { unreachable!("waitlisted() is a V3 snapshot") };
+    let mut missing = good.clone();
+    missing.waitlists[0].queue.pop();
+    assert!(convert::from_wire(StoredSnapshot::V3(missing)).is_err(), "a waitlisted reservation outside the queue");
+    let mut foreign = good.clone();
+    foreign.waitlists[0].queue[0].reservation_id = [9; 16];
+    assert!(convert::from_wire(StoredSnapshot::V3(foreign)).is_err(), "a held reservation in the queue");
+    // A V2 file cannot order a queue: a waitlisted reservation in it is refused.
+    assert!(convert::from_wire(StoredSnapshot::V2(good.v2.clone())).is_err());
+    assert!(convert::from_wire(StoredSnapshot::V3(good)).is_ok());
 }

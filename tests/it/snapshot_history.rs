@@ -119,6 +119,7 @@ fn place(rng: &mut Rng) -> Command {
         quantity: 1 + rng.below(3) as u32,
         hold_ttl: Duration::minutes(10),
         email: None,
+        waitlist_offer_secs: None,
     }
 }
 

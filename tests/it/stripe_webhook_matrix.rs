@@ -66,7 +66,11 @@ fn reservation_of(event: &WindowEvent) -> Option<ReservationId> {
         | WindowEvent::RefundSettled { reservation_id, .. }
         | WindowEvent::RefundFailed { reservation_id, .. }
         | WindowEvent::RefundRetried { reservation_id, .. }
-        | WindowEvent::HoldReleased { reservation_id, .. } => Some(*reservation_id),
+        | WindowEvent::HoldReleased { reservation_id, .. }
+        | WindowEvent::WaitlistJoined { reservation_id, .. }
+        | WindowEvent::WaitlistOffered { reservation_id, .. }
+        | WindowEvent::WaitlistLeft { reservation_id, .. }
+        | WindowEvent::WaitlistExpired { reservation_id, .. } => Some(*reservation_id),
     }
 }
 

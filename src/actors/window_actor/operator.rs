@@ -47,7 +47,7 @@ impl Handler<ListReservations> for WindowActor {
         self.last_activity = Instant::now();
         let (now, prices) = (self.shared.clock.now(), self.prices());
         let listed = self.state.window().map(|window| {
-            let views = window.reservations().map(|r| ReservationView::of(window.key(), r, &prices, now)).collect();
+            let views = window.views(&prices, now);
             (window.counts_at(now), views)
         });
         let durable = self.barrier();

@@ -36,7 +36,7 @@ impl Handler<GetReservation> for WindowActor {
         let (now, prices) = (self.shared.clock.now(), self.prices());
         let view = self.state.window().and_then(|window| {
             let reservation = window.reservation(&id).ok_or(Rejection::UnknownReservation)?;
-            Ok(ReservationView::of(window.key(), reservation, &prices, now))
+            Ok(window.view(reservation, &prices, now))
         });
         let durable = self.barrier();
         Box::pin(async move { durable.await.and(view) })

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::convert_refunds;
 use super::state::SnapshotState;
 use super::wire::*;
+use super::{convert_refunds, convert_waitlist};
 use crate::domain::{Checkout, Refund, Reservation, ReservationId, ReservationStatus, Window, WindowKey};
 use crate::store::convert::{
     InvalidRecord, invalid, key_from_wire, micros, reason_from_wire, reason_to_wire, time, venue_from_wire,
@@ -38,7 +38,12 @@ fn to_wire_with(state: &SnapshotState, anchor_crc: Option<u32>) -> StoredSnapsho
         windows: state.windows.values().map(window_to_wire).collect(),
     };
     let refunds = state.windows.values().flat_map(convert_refunds::refund_states).collect();
-    StoredSnapshot::V2(SnapshotV2 { anchor_crc, body, refunds })
+    let v2 = SnapshotV2 { anchor_crc, body, refunds };
+    let waitlists: Vec<_> = state.windows.values().filter_map(convert_waitlist::waitlist_state).collect();
+    match waitlists.is_empty() {
+        true => StoredSnapshot::V2(v2),
+        false => StoredSnapshot::V3(SnapshotV3 { v2, waitlists }),
+    }
 }
 
 /// The anchor a stored snapshot carries (`None`: a V1 snapshot, written before anchors,
@@ -46,24 +51,32 @@ fn to_wire_with(state: &SnapshotState, anchor_crc: Option<u32>) -> StoredSnapsho
 pub fn anchor_of(stored: &StoredSnapshot) -> Option<u32> {
     match stored {
         StoredSnapshot::V1(_) => None,
-        StoredSnapshot::V2(snapshot) => snapshot.anchor_crc,
+        StoredSnapshot::V2(snapshot) | StoredSnapshot::V3(SnapshotV3 { v2: snapshot, .. }) => snapshot.anchor_crc,
     }
 }
 
 pub fn from_wire(stored: StoredSnapshot) -> Result<SnapshotState, InvalidRecord> {
-    let (snapshot, refunds) = match stored {
-        StoredSnapshot::V1(snapshot) => (snapshot, Vec::new()),
-        StoredSnapshot::V2(SnapshotV2 { body, refunds, .. }) => (body, refunds),
+    let (snapshot, refunds, waitlists) = match stored {
+        StoredSnapshot::V1(snapshot) => (snapshot, Vec::new(), Vec::new()),
+        StoredSnapshot::V2(SnapshotV2 { body, refunds, .. }) => (body, refunds, Vec::new()),
+        StoredSnapshot::V3(SnapshotV3 { v2: SnapshotV2 { body, refunds, .. }, waitlists }) => {
+            (body, refunds, waitlists)
+        }
     };
     let mut refunds = convert_refunds::by_window(refunds);
-    let state = from_wire_v1(snapshot, &mut refunds)?;
-    if !refunds.is_empty() {
-        return Err(invalid("a refund state names a window the snapshot does not hold"));
+    let mut waitlists = convert_waitlist::by_window(waitlists)?;
+    let state = from_wire_v1(snapshot, &mut refunds, &mut waitlists)?;
+    if !refunds.is_empty() || !waitlists.is_empty() {
+        return Err(invalid("a refund or waitlist state names a window the snapshot does not hold"));
     }
     Ok(state)
 }
 
-fn from_wire_v1(snapshot: SnapshotV1, refunds: &mut convert_refunds::ByWindow) -> Result<SnapshotState, InvalidRecord> {
+fn from_wire_v1(
+    snapshot: SnapshotV1,
+    refunds: &mut convert_refunds::ByWindow,
+    waitlists: &mut convert_waitlist::ByWindow,
+) -> Result<SnapshotState, InvalidRecord> {
     if snapshot.record_version != RECORD_VERSION {
         return Err(invalid(format!("built from log record version {}", snapshot.record_version)));
     }
@@ -74,8 +87,9 @@ fn from_wire_v1(snapshot: SnapshotV1, refunds: &mut convert_refunds::ByWindow) -
     }
     let mut windows = BTreeMap::new();
     for window in snapshot.windows {
-        let states = refunds.remove(&(window.venue_id.clone(), window.start_us)).unwrap_or_default();
-        let window = window_from_wire(window, states)?;
+        let at = (window.venue_id.clone(), window.start_us);
+        let states = refunds.remove(&at).unwrap_or_default();
+        let window = window_from_wire(window, states, waitlists.remove(&at))?;
         if windows.insert(window.key().clone(), window).is_some() {
             return Err(invalid("a window appears twice"));
         }
@@ -93,12 +107,20 @@ pub fn window_to_wire(window: &Window) -> WindowSnapV1 {
     }
 }
 
-/// A window from its V1 shape and the V2 states of its refunds.
-pub fn window_from_wire(w: WindowSnapV1, refunds: Vec<RefundStateV2>) -> Result<Window, InvalidRecord> {
+/// A window from its V1 shape, the V2 states of its refunds and its V3 waitlist state.
+pub fn window_from_wire(
+    w: WindowSnapV1,
+    refunds: Vec<RefundStateV2>,
+    waitlist: Option<WaitlistStateV3>,
+) -> Result<Window, InvalidRecord> {
     let key: WindowKey = key_from_wire(WindowKeyV1 { venue_id: w.venue_id, start_us: w.start_us })?;
     let mut reservations = w.reservations.into_iter().map(reservation_from_wire).collect::<Result<Vec<_>, _>>()?;
     convert_refunds::restore(&mut reservations, refunds)?;
-    Window::restore(key, w.capacity, w.opened, reservations).map_err(invalid)
+    convert_waitlist::restore_offers(&mut reservations, waitlist.as_ref())?;
+    let mut window = Window::restore(key, w.capacity, w.opened, reservations).map_err(invalid)?;
+    // Always, so that a waitlisted reservation without its queue is refused.
+    convert_waitlist::restore_queue(&mut window, waitlist)?;
+    Ok(window)
 }
 
 fn status_to_wire(status: ReservationStatus) -> StatusV1 {
@@ -107,6 +129,7 @@ fn status_to_wire(status: ReservationStatus) -> StatusV1 {
         ReservationStatus::Confirmed => StatusV1::Confirmed,
         ReservationStatus::Expired => StatusV1::Expired,
         ReservationStatus::Cancelled => StatusV1::Cancelled,
+        ReservationStatus::Waitlisted => StatusV1::Waitlisted,
         shown => unreachable!("a window stores only held/confirmed/expired/cancelled, not {shown}"),
     }
 }
@@ -117,6 +140,7 @@ fn status_from_wire(status: StatusV1) -> ReservationStatus {
         StatusV1::Confirmed => ReservationStatus::Confirmed,
         StatusV1::Expired => ReservationStatus::Expired,
         StatusV1::Cancelled => ReservationStatus::Cancelled,
+        StatusV1::Waitlisted => ReservationStatus::Waitlisted,
     }
 }
 
@@ -182,5 +206,6 @@ fn reservation_from_wire(r: ReservationSnapV1) -> Result<Reservation, InvalidRec
         confirmed_at,
         refunds,
         checkout,
+        offered_at: None,
     })
 }

@@ -15,9 +15,15 @@ pub fn state_digest<'a>(windows: impl IntoIterator<Item = &'a Window>) -> String
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
     for window in windows {
-        // The refund states a V2 snapshot adds are part of the state too.
+        // The refund states a V2 snapshot adds are part of the state too, and so is the
+        // waitlist state of V3 (only where there is one, so that the digest of a window
+        // without a waitlist is what it was before waitlists existed).
         let canonical = (window_to_wire(window), super::convert_refunds::refund_states(window));
-        let bytes = postcard::to_stdvec(&canonical).expect("postcard encodes every wire type");
+        let bytes = match super::convert_waitlist::waitlist_state(window) {
+            None => postcard::to_stdvec(&canonical),
+            Some(waitlist) => postcard::to_stdvec(&(canonical, waitlist)),
+        };
+        let bytes = bytes.expect("postcard encodes every wire type");
         // Length-prefixed, so the concatenation of two windows is never ambiguous.
         let len = u64::try_from(bytes.len()).expect("a window's encoding fits in u64");
         hasher.update(len.to_le_bytes());

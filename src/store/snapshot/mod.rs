@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod convert;
 mod convert_refunds;
+mod convert_waitlist;
 pub mod digest;
 pub mod files;
 pub mod recovery;

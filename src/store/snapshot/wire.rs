@@ -17,6 +17,41 @@ pub enum StoredSnapshot {
     V1(SnapshotV1),
     /// V1 tied to its log, with what V1 cannot say about refunds.
     V2(SnapshotV2),
+    /// V2 with the windows' waitlists (written only when a window has one).
+    V3(SnapshotV3),
+}
+
+/// A V2 snapshot plus what it cannot say about waitlists: each queue's order and the
+/// offers made. Written only when some window has waitlist state, so a snapshot without
+/// any stays a V2 (readable by a build from before the waitlist).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotV3 {
+    pub v2: SnapshotV2,
+    /// Only windows with a queue or an offer, in `v2.body.windows` order.
+    pub waitlists: Vec<WaitlistStateV3>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistStateV3 {
+    pub venue_id: String,
+    pub start_us: i64,
+    /// The queue, head first; each names a reservation of status `Waitlisted`.
+    pub queue: Vec<QueuedV3>,
+    /// Reservations that were offered their slots from the queue, by reservation id.
+    pub offers: Vec<OfferV3>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedV3 {
+    pub reservation_id: [u8; 16],
+    pub quantity: u32,
+    pub offer_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferV3 {
+    pub reservation_id: [u8; 16],
+    pub offered_at_us: i64,
 }
 
 /// A snapshot with the checksum of the log record it ends at, so that start-up can tell
@@ -100,6 +135,8 @@ pub enum StatusV1 {
     Confirmed,
     Expired,
     Cancelled,
+    /// Queued (appended with V3: only a V3 snapshot, whose queue orders them, has it).
+    Waitlisted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

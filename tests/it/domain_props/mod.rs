@@ -21,6 +21,7 @@ mod payments;
 mod records;
 mod refunds;
 mod scripts;
+mod waitlist;
 
 use model::*;
 use ops::*;
@@ -67,7 +68,7 @@ fn ttl() -> Duration {
 }
 
 fn hold(id: u8, quantity: u32) -> Command {
-    Command::PlaceHold { reservation_id: rid(id), quantity, hold_ttl: ttl(), email: None }
+    Command::PlaceHold { reservation_id: rid(id), quantity, hold_ttl: ttl(), email: None, waitlist_offer_secs: None }
 }
 
 fn confirm(id: u8, payment_ref: &str) -> Command {
@@ -124,9 +125,15 @@ fn rebuild(capacity: u32, events: &[WindowEvent]) -> Window {
     window
 }
 
-/// Events that hand out slots: a new hold, or a confirmation of a hold that had ended.
+/// Events that hand out slots: a new hold, an offer to the waitlist, or a confirmation
+/// of a hold that had ended.
 fn grants_slots(event: &WindowEvent) -> bool {
-    matches!(event, WindowEvent::HoldPlaced { .. } | WindowEvent::HoldConfirmed { late: true, .. })
+    matches!(
+        event,
+        WindowEvent::HoldPlaced { .. }
+            | WindowEvent::HoldConfirmed { late: true, .. }
+            | WindowEvent::WaitlistOffered { .. }
+    )
 }
 
 /// A window of `capacity` with the given holds, placed 20 minutes before it starts (so

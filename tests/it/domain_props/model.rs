@@ -26,6 +26,8 @@ pub(super) struct Model {
     pub(super) capacity: u32,
     pub(super) opened: bool,
     pub(super) reservations: BTreeMap<ReservationId, ModelReservation>,
+    /// The waitlist, head first: (reservation, quantity, offer seconds).
+    pub(super) queue: Vec<(ReservationId, u32, u32)>,
 }
 
 impl Model {
@@ -56,6 +58,7 @@ impl Model {
     pub(super) fn checkout_to_close(r: &ModelReservation, now: DateTime<Utc>) -> Option<&Checkout> {
         let hold_ended = match r.status {
             ReservationStatus::Held => now >= r.expires_at,
+            ReservationStatus::Waitlisted => now >= r.expires_at,
             ReservationStatus::Expired | ReservationStatus::Cancelled | ReservationStatus::Confirmed => true,
             ReservationStatus::RefundOwed | ReservationStatus::Refunded => unreachable!("never stored"),
         };
@@ -85,28 +88,42 @@ impl Model {
         due.sort();
         let mut events: Vec<_> =
             due.into_iter().map(|(_, id)| WindowEvent::HoldExpired { reservation_id: id, expired_at: now }).collect();
-        let room = self.room(now);
+        if matches!(command, Command::PlaceHold { .. }) {
+            events.extend(self.serve(&events, now));
+        }
+        let room = self.after(&events).room(now);
         match command {
-            Command::PlaceHold { reservation_id, quantity, hold_ttl, email } => {
+            Command::PlaceHold { reservation_id, quantity, hold_ttl, email, waitlist_offer_secs } => {
                 if now >= end {
                     return Err(Rejection::WindowEnded { end });
                 }
                 if self.reservations.contains_key(reservation_id) {
                     return Err(Rejection::DuplicateReservation);
                 }
-                if *quantity > room {
-                    return Err(Rejection::SoldOut { available: room });
-                }
+                let queue_waits = !self.after(&events).queue.is_empty();
+                let room = if queue_waits { 0 } else { room };
                 if !self.opened {
                     events.push(WindowEvent::WindowOpened { capacity: self.capacity });
                 }
-                events.push(WindowEvent::HoldPlaced {
-                    reservation_id: *reservation_id,
-                    quantity: *quantity,
-                    placed_at: now,
-                    expires_at: now + *hold_ttl,
-                    email: email.clone(),
-                });
+                if *quantity <= room {
+                    events.push(WindowEvent::HoldPlaced {
+                        reservation_id: *reservation_id,
+                        quantity: *quantity,
+                        placed_at: now,
+                        expires_at: now + *hold_ttl,
+                        email: email.clone(),
+                    });
+                } else if let Some(offer_secs) = waitlist_offer_secs.filter(|_| *quantity <= self.capacity) {
+                    events.push(WindowEvent::WaitlistJoined {
+                        reservation_id: *reservation_id,
+                        quantity: *quantity,
+                        joined_at: now,
+                        email: email.clone(),
+                        offer_secs,
+                    });
+                } else {
+                    return Err(Rejection::SoldOut { available: room });
+                }
             }
             Command::Confirm { reservation_id, payment_ref } => {
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
@@ -120,6 +137,8 @@ impl Model {
                     if r.payment_ref.as_ref() != Some(payment_ref) {
                         return Err(Rejection::AlreadyConfirmed);
                     }
+                } else if r.status == ReservationStatus::Waitlisted {
+                    return Err(Rejection::NotActive { status: ReservationStatus::Waitlisted });
                 } else if Self::is_live(r, now) {
                     events.push(confirmed(false));
                 } else if now >= end {
@@ -135,6 +154,8 @@ impl Model {
                 let price = price();
                 let r = self.reservations.get(reservation_id).ok_or(Rejection::UnknownReservation)?;
                 if Self::has_payment(r, &payment.intent) {
+                    let served = self.serve(&events, now);
+                    events.extend(served);
                     return Ok(events);
                 }
                 let due = price.unit_minor * u64::from(r.quantity);
@@ -158,6 +179,10 @@ impl Model {
                     owed(RefundReason::AmountMismatch)
                 } else if r.status == ReservationStatus::Confirmed {
                     owed(RefundReason::AlreadyConfirmed)
+                } else if r.status == ReservationStatus::Waitlisted && now < end {
+                    owed(RefundReason::SoldOut)
+                } else if r.status == ReservationStatus::Waitlisted {
+                    owed(RefundReason::WindowEnded)
                 } else if Self::is_live(r, now) {
                     confirmed(false)
                 } else if now >= end {
@@ -244,6 +269,12 @@ impl Model {
                     _ if Self::is_live(r, now) => {
                         events.push(WindowEvent::HoldCancelled { reservation_id: *reservation_id, cancelled_at: now })
                     }
+                    ReservationStatus::Waitlisted if now < end => {
+                        events.push(WindowEvent::WaitlistLeft { reservation_id: *reservation_id, left_at: now })
+                    }
+                    ReservationStatus::Waitlisted => {
+                        return Err(Rejection::NotActive { status: ReservationStatus::Expired });
+                    }
                     ReservationStatus::Cancelled => {}
                     ReservationStatus::Held => {
                         return Err(Rejection::NotActive { status: ReservationStatus::Expired });
@@ -263,6 +294,9 @@ impl Model {
                     ReservationStatus::Held => {
                         return Err(Rejection::NotActive { status: ReservationStatus::Expired });
                     }
+                    ReservationStatus::Waitlisted if now >= end => {
+                        return Err(Rejection::NotActive { status: ReservationStatus::Expired });
+                    }
                     status => return Err(Rejection::NotActive { status }),
                 }
             }
@@ -275,6 +309,8 @@ impl Model {
             },
             Command::ExpireDue => {}
         }
+        let served = self.serve(&events, now);
+        events.extend(served);
         Ok(events)
     }
 
@@ -328,6 +364,10 @@ impl Model {
                 let r = self.reservations.get_mut(reservation_id).unwrap();
                 r.checkout.as_mut().unwrap().closed = true;
             }
+            WindowEvent::WaitlistJoined { .. }
+            | WindowEvent::WaitlistOffered { .. }
+            | WindowEvent::WaitlistLeft { .. }
+            | WindowEvent::WaitlistExpired { .. } => self.apply_waitlist(event),
         }
     }
 }

@@ -47,6 +47,8 @@ pub(super) enum Op {
         id: u8,
         quantity: u32,
         email: bool,
+        /// Join the waitlist when sold out.
+        waitlist: bool,
     },
     Confirm {
         id: u8,
@@ -109,11 +111,13 @@ impl Op {
     /// The command this op is now; amounts and known refunds depend on the state so far.
     pub(super) fn command(&self, model: &Model, now: DateTime<Utc>) -> Command {
         match *self {
-            Op::Hold { id, quantity, email } => Command::PlaceHold {
+            Op::Hold { id, quantity, email, waitlist } => Command::PlaceHold {
                 reservation_id: rid(id),
                 quantity,
                 hold_ttl: ttl(),
                 email: email.then(|| format!("guest{id}@example.com")),
+                // Offers of a few minutes, so that some lapse within a script.
+                waitlist_offer_secs: waitlist.then_some(3 * 60),
             },
             Op::Confirm { id, payment } => confirm(id, PAYMENT_REFS[payment]),
             Op::Pay { id, intent, amount, currency } => {
@@ -188,7 +192,8 @@ pub(super) fn session() -> impl Strategy<Value = Session> {
 
 pub(super) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..HOLD_IDS, 1..=4u32, any::<bool>()).prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email }),
+        4 => (0..HOLD_IDS, 1..=4u32, any::<bool>())
+            .prop_map(|(id, quantity, email)| Op::Hold { id, quantity, email, waitlist: false }),
         2 => (0..ALL_IDS, 0..PAYMENT_REFS.len()).prop_map(|(id, payment)| Op::Confirm { id, payment }),
         4 => (0..ALL_IDS, 0..INTENTS.len(), amount(), currency())
             .prop_map(|(id, intent, amount, currency)| Op::Pay { id, intent, amount, currency }),
@@ -227,8 +232,19 @@ pub(super) fn script() -> impl Strategy<Value = Script> {
 
 /// What one decision came to, named for the coverage check.
 pub(super) fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Rejection>) -> &'static str {
-    let last_effect =
-        |events: &[WindowEvent]| events.iter().rfind(|e| !matches!(e, WindowEvent::HoldExpired { .. })).cloned();
+    // The command's own last event: expiries before it and the queue served after it
+    // are the window's.
+    let last_effect = |events: &[WindowEvent]| {
+        let own = |e: &&WindowEvent| {
+            !matches!(
+                e,
+                WindowEvent::HoldExpired { .. }
+                    | WindowEvent::WaitlistOffered { .. }
+                    | WindowEvent::WaitlistExpired { .. }
+            )
+        };
+        events.iter().rfind(own).cloned()
+    };
     match (command, decided) {
         (Command::RecordPayment { .. }, Err(Rejection::UnknownReservation)) => "payment: unknown reservation",
         (Command::RecordRefund { .. }, Err(Rejection::UnknownReservation)) => "refund: unknown reservation",
@@ -279,7 +295,23 @@ pub(super) fn outcome(command: &Command, decided: &Result<Vec<WindowEvent>, Reje
             Some(WindowEvent::HoldReleased { .. }) => "release: released",
             _ => "release: again",
         },
+        (Command::PlaceHold { .. }, Ok(events)) if joined(events) => "waitlist: joined",
+        (Command::Cancel { .. }, Ok(events))
+            if events.iter().any(|e| matches!(e, WindowEvent::WaitlistLeft { .. })) =>
+        {
+            "waitlist: left"
+        }
+        (_, Ok(events)) if events.iter().any(|e| matches!(e, WindowEvent::WaitlistExpired { .. })) => {
+            "waitlist: closed at the end"
+        }
+        (_, Ok(events)) if events.iter().any(|e| matches!(e, WindowEvent::WaitlistOffered { .. })) => {
+            "waitlist: offered"
+        }
         (_, Ok(_)) => "other: ok",
         (_, Err(_)) => "other: refused",
     }
+}
+
+fn joined(events: &[WindowEvent]) -> bool {
+    events.iter().any(|e| matches!(e, WindowEvent::WaitlistJoined { .. }))
 }

@@ -167,7 +167,7 @@ fn any_idempotency() -> impl Strategy<Value = IdempotencyEntry> {
         .prop_map(|(key, venue_id, quantity, window_start, email, outcome)| IdempotencyEntry {
             key,
             venue_id,
-            request: ReserveRequest { quantity, window_start, email },
+            request: ReserveRequest { quantity, window_start, email, waitlist: false },
             outcome,
         })
 }

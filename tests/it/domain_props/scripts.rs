@@ -5,9 +5,9 @@ use super::*;
 
 /// Runs one script against `Window` and the model, checking every property after every
 /// command; returns the outcomes it reached.
-fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'static str>, TestCaseError> {
+pub(super) fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'static str>, TestCaseError> {
     let mut window = Window::unopened(key(), capacity);
-    let mut model = Model { capacity, opened: false, reservations: BTreeMap::new() };
+    let mut model = Model { capacity, opened: false, reservations: BTreeMap::new(), queue: Vec::new() };
     let mut log: Vec<WindowEvent> = Vec::new();
     let mut now = key().start - Duration::minutes(lead_minutes);
     let mut outcomes = BTreeSet::new();
@@ -17,6 +17,8 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
     // Reservations whose checkout page opened, and whose page closed.
     let mut checkouts_opened: BTreeSet<ReservationId> = BTreeSet::new();
     let mut checkouts_closed: BTreeSet<ReservationId> = BTreeSet::new();
+    // Waitlist entries offered their slots: each at most once.
+    let mut offered: BTreeSet<ReservationId> = BTreeSet::new();
 
     for (delta, op) in script {
         now += delta;
@@ -37,7 +39,11 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         // then the window says so and has nothing available.
         prop_assert_eq!(counts.capacity, model.capacity);
         prop_assert_eq!(counts.overcommitted, counts.held + counts.confirmed > model.capacity);
-        prop_assert_eq!(counts.available, model.capacity.saturating_sub(counts.held + counts.confirmed));
+        // While entries queue, a newcomer gets nothing: freed slots go to the queue.
+        let queued: u32 = if now < key().end() { model.queue.iter().map(|e| e.1).sum() } else { 0 };
+        prop_assert_eq!(counts.waitlisted, queued);
+        let free = model.capacity.saturating_sub(counts.held + counts.confirmed);
+        prop_assert_eq!(counts.available, if queued > 0 { 0 } else { free });
 
         let command = op.command(&model, now);
         let before = window.clone();
@@ -52,7 +58,8 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
         prop_assert_eq!(&decided, &expected, "{:?} at {}", command, now);
         outcomes.insert(outcome(&command, &decided));
         if counts.overcommitted && matches!(command, Command::PlaceHold { .. }) {
-            prop_assert!(decided.is_err(), "an overcommitted window granted a hold: {decided:?}");
+            let granted = decided.as_ref().is_ok_and(|events| events.iter().any(grants_slots));
+            prop_assert!(!granted, "an overcommitted window granted a hold: {decided:?}");
             outcomes.insert("hold: refused while overcommitted");
         }
 
@@ -122,6 +129,16 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                                 event
                             );
                         }
+                        WindowEvent::WaitlistOffered { reservation_id, .. } => {
+                            // Strict FIFO: only the head is served, and nobody twice.
+                            let head = window.waitlist().entries().next().map(|e| e.id);
+                            prop_assert_eq!(head, Some(*reservation_id), "an offer passed the queue: {:?}", event);
+                            prop_assert!(offered.insert(*reservation_id), "offered twice: {:?}", event);
+                            outcomes.insert("waitlist: offered");
+                        }
+                        WindowEvent::HoldExpired { reservation_id, .. } if offered.contains(reservation_id) => {
+                            outcomes.insert("waitlist: an offer lapsed");
+                        }
                         _ => {}
                     }
                     window.apply(event);
@@ -138,7 +155,17 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                         );
                     }
                 }
-                let effects: Vec<_> = events.iter().filter(|e| !matches!(e, WindowEvent::HoldExpired { .. })).collect();
+                // What the command itself did: expiries before it and the queue served
+                // after it are the window's own.
+                let own = |e: &&WindowEvent| {
+                    !matches!(
+                        e,
+                        WindowEvent::HoldExpired { .. }
+                            | WindowEvent::WaitlistOffered { .. }
+                            | WindowEvent::WaitlistExpired { .. }
+                    )
+                };
+                let effects: Vec<_> = events.iter().filter(own).collect();
                 // The same payment delivered again confirms nothing and changes
                 // nothing about that reservation (due expiries of others may be written).
                 if let Command::Confirm { reservation_id, payment_ref } = &command {
@@ -176,6 +203,14 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                         prop_assert_eq!(&after.checkout, &prior.checkout);
                     }
                 }
+                // Offers go out in the decision that frees the slots: a head left waiting
+                // does not fit what is free.
+                let counts = window.counts_at(now);
+                if let Some(head) = window.waitlist().entries().next() {
+                    let free = counts.capacity.saturating_sub(counts.held + counts.confirmed);
+                    prop_assert!(now < key().end(), "the queue outlived its window");
+                    prop_assert!(head.quantity > free, "head of {} left waiting with {} free", head.quantity, free);
+                }
                 // After any decision, no hold past its expiry is still recorded as held.
                 prop_assert!(window.reservations().all(|r| r.status != ReservationStatus::Held || now < r.expires_at));
                 prop_assert!(window.earliest_expiry().is_none_or(|e| e > now));
@@ -212,7 +247,8 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
                 ReservationStatus::RefundOwed
             } else if !r.refunds.is_empty() {
                 ReservationStatus::Refunded
-            } else if r.status == ReservationStatus::Held && now >= r.expires_at {
+            } else if matches!(r.status, ReservationStatus::Held | ReservationStatus::Waitlisted) && now >= r.expires_at
+            {
                 ReservationStatus::Expired
             } else {
                 r.status
@@ -221,6 +257,8 @@ fn check_script((capacity, lead_minutes, script): Script) -> Result<BTreeSet<&'s
             prop_assert_eq!(ReservationView::of(&key(), live, &PriceHistory::starting(price()), now).status, expected);
         }
         prop_assert_eq!(&rebuild(capacity, &log), &window, "rebuilt window differs from the live one");
+        // A snapshot of the window (V3 when it has waitlist state) restores it exactly.
+        prop_assert_eq!(&through_snapshot(&window), &window, "the window differs after a snapshot");
     }
     Ok(outcomes)
 }
@@ -283,4 +321,13 @@ fn the_random_scripts_reach_every_payment_outcome() {
     {
         assert!(!reached.contains(other), "{reached:?}");
     }
+}
+
+/// `window` written into a snapshot and read back.
+fn through_snapshot(window: &Window) -> Window {
+    use qskip::store::snapshot::{SnapshotState, convert};
+    let windows = BTreeMap::from([(window.key().clone(), window.clone())]);
+    let state = SnapshotState { last_seq: 1, taken_at: key().start, venues: BTreeMap::new(), windows };
+    let mut restored = convert::from_wire(convert::to_wire(&state)).expect("a snapshot of a live window restores");
+    restored.windows.remove(window.key()).expect("the window is in its snapshot")
 }

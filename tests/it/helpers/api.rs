@@ -42,6 +42,8 @@ pub struct WindowCountsJson {
     pub confirmed: u32,
     pub available: u32,
     pub overcommitted: bool,
+    /// Slots asked for by the window's waitlist.
+    pub waitlisted: u32,
 }
 
 /// A reservation as the API returns it.

@@ -24,6 +24,9 @@ pub struct TestConfig {
     pub actor_idle_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_every_events: Option<u64>,
+    /// How long a waitlist offer stays open (top-level `waitlist_offer_secs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waitlist_offer_secs: Option<u32>,
     pub limits: LimitsConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<PaymentsConfig>,
@@ -67,6 +70,7 @@ impl TestConfig {
             admin_token: None,
             actor_idle_secs: None,
             snapshot_every_events: None,
+            waitlist_offer_secs: None,
             limits: LimitsConfig::off(),
             payments: None,
             archive: None,
