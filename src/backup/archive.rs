@@ -13,6 +13,7 @@ use super::BackupError;
 use super::atomic::AtomicFile;
 use super::cut::durable_cut;
 use super::format::Header;
+use super::pace::Pace;
 use super::write::write_range;
 use crate::config::ArchiveConfig;
 use crate::limits::ARCHIVE_POLL_INTERVAL_MS;
@@ -57,7 +58,8 @@ pub fn write_segment(log: &EventLog, dir: &Path, first_seq: u64, last_seq: u64) 
     let path = dir.join(segment_name(first_seq, last_seq));
     let header = Header::new(first_seq, last_seq, chrono::Utc::now().timestamp_micros(), None);
     let mut file = AtomicFile::create(&path)?;
-    write_range(log, &header, file.writer())?;
+    // Segments are written while the service sells: paced like a backup.
+    write_range(log, &header, file.writer(), &mut Pace::for_live_service())?;
     file.commit()?;
     Ok(path)
 }

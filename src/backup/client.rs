@@ -9,6 +9,7 @@ use std::path::Path;
 use super::BackupError;
 use super::atomic::AtomicFile;
 use super::format::Header;
+use super::pace::Pace;
 use super::read::check_file;
 use super::write::{backup_header, write_range};
 use crate::store::EventLog;
@@ -20,9 +21,9 @@ pub fn backup_data_dir(data_dir: &Path, to: &Path) -> Result<Header, BackupError
         return Err(BackupError::Remote(message));
     }
     let log = EventLog::open(data_dir)?;
-    let header = backup_header(&log, log.last_seq()?, chrono::Utc::now().timestamp_micros())?;
+    let header = backup_header(&log, log.last_seq()?, chrono::Utc::now().timestamp_micros(), &mut Pace::unlimited())?;
     let mut file = AtomicFile::create(to)?;
-    write_range(&log, &header, file.writer())?;
+    write_range(&log, &header, file.writer(), &mut Pace::unlimited())?;
     file.writer().flush()?;
     check_file(file.tmp_path())?;
     file.commit()?;

@@ -12,6 +12,7 @@
 //! - [`read`]: reading a file back, checking every checksum and its completeness.
 //! - [`cut`]: a consistent position of a running service, without pausing sales.
 //! - [`producer`]: the low-priority thread that folds and streams a backup in the service.
+//! - [`pace`]: holds a backup's reads inside a running service to a set rate.
 //! - [`restore`]: building a new data dir from a backup plus archive; `verify`.
 //! - [`archive`]: the background task that appends newly durable records to segments.
 //! - [`atomic`]: files that appear complete or not at all (tmp, fsync, rename).
@@ -23,6 +24,7 @@ pub mod client;
 pub mod cut;
 mod error;
 pub mod format;
+pub mod pace;
 pub mod producer;
 pub mod read;
 pub mod restore;

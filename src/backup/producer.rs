@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::BackupError;
 use super::format::Header;
+use super::pace::Pace;
 use super::write::{backup_header, write_range};
 use crate::store::EventLog;
 
@@ -26,10 +27,11 @@ where
 {
     let run = move || {
         lower_priority();
-        let header = backup_header(&log, cut, created_at_micros);
+        let mut pace = Pace::for_live_service();
+        let header = backup_header(&log, cut, created_at_micros, &mut pace);
         let streamed = header.as_ref().ok().cloned();
         let (Some(mut out), Some(header)) = (on_header(header), streamed) else { return };
-        if let Err(error) = write_range(&log, &header, &mut out) {
+        if let Err(error) = write_range(&log, &header, &mut out, &mut pace) {
             tracing::error!(%error, "backup stream ended early");
             out.fail(&error);
         }

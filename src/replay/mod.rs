@@ -69,9 +69,19 @@ pub fn replay(
 /// them (every window, settled or not): what a backup states in its header and what a
 /// restore checks. Also returns how many violations the fold met.
 pub fn digest_through(log: &EventLog, through: u64) -> Result<(String, usize), StoreError> {
+    digest_through_each(log, through, || {})
+}
+
+/// [`digest_through`], calling `each` after every record (a backup paces its reads).
+pub fn digest_through_each(
+    log: &EventLog,
+    through: u64,
+    mut each: impl FnMut(),
+) -> Result<(String, usize), StoreError> {
     let mut state = Replayed::default();
     for entry in log.iter_range(1, through) {
         state.fold(log, entry)?;
+        each();
     }
     Ok((state_digest(state.sorted_windows()), state.violations.len()))
 }
