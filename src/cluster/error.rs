@@ -6,10 +6,17 @@
 pub enum ClusterError {
     // The etcd error is in the message and deliberately not a `source`: a report of the
     // chain would print it twice.
+    #[cfg(feature = "cluster")]
     #[error("cannot reach etcd at {endpoints}: {cause}")]
     Connect { endpoints: String, cause: etcd_client::Error },
+    #[cfg(feature = "cluster")]
     #[error("etcd request failed: {0}")]
     Etcd(etcd_client::Error),
+    #[error(
+        "this qskip binary was built without cluster mode; build it with `cargo build --release --features cluster` \
+         (needs Debian's protobuf-compiler and libprotobuf-dev) or remove the [cluster] section"
+    )]
+    NotBuiltIn,
     #[error("etcd did not answer within {0:?}")]
     Timeout(std::time::Duration),
     #[error(
@@ -26,6 +33,7 @@ pub enum ClusterError {
     LeaseLost(i64),
 }
 
+#[cfg(feature = "cluster")]
 impl From<etcd_client::Error> for ClusterError {
     fn from(error: etcd_client::Error) -> Self {
         Self::Etcd(error)

@@ -10,15 +10,25 @@
 //!
 //! Not yet: serving only owned shards, fenced commits, forwarding. Single-node mode
 //! (no `[cluster]`) does not touch any of this.
+//!
+//! The etcd client (and so [`etcd`], [`join`], [`lease`], [`node`]) is built only with
+//! the `cluster` cargo feature, whose build needs `protoc`; without it, [`disabled`]
+//! stands in for the node and a `[cluster]` section is refused at start-up.
 
 pub mod balance;
 pub mod config;
+#[cfg(not(feature = "cluster"))]
+pub mod disabled;
 pub mod error;
+#[cfg(feature = "cluster")]
 pub mod etcd;
 pub mod hash;
+#[cfg(feature = "cluster")]
 pub mod join;
 pub mod keys;
+#[cfg(feature = "cluster")]
 pub mod lease;
+#[cfg(feature = "cluster")]
 pub mod node;
 pub mod retry;
 pub mod routing;
@@ -26,5 +36,8 @@ pub mod view;
 
 pub use config::{ClusterConfig, ClusterSpec};
 pub use error::ClusterError;
+#[cfg(not(feature = "cluster"))]
+pub use disabled::ClusterNode;
+#[cfg(feature = "cluster")]
 pub use node::ClusterNode;
 pub use view::ClusterView;

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+#[cfg(feature = "cluster")]
 use super::config::ClusterConfig;
+#[cfg(feature = "cluster")]
 use super::lease::LeaseKeeper;
 use super::routing::{Route, RoutingTable};
 
@@ -24,6 +26,7 @@ pub struct ClusterView {
 }
 
 impl ClusterView {
+    #[cfg(feature = "cluster")]
     pub fn new(config: &ClusterConfig, lease: Option<&LeaseKeeper>, table: RoutingTable) -> Self {
         Self {
             node_id: config.node_id.clone(),

@@ -13,6 +13,7 @@
 mod api;
 mod binary;
 mod config;
+#[cfg(feature = "cluster")]
 mod etcd;
 mod wait;
 
@@ -28,6 +29,7 @@ use tempfile::TempDir;
 pub use api::*;
 pub use binary::*;
 pub use config::*;
+#[cfg(feature = "cluster")]
 pub use etcd::*;
 pub use wait::*;
 

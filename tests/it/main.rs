@@ -16,7 +16,11 @@ mod api_race;
 mod api_scenarios;
 mod backup;
 mod backup_archive;
+// Cluster mode is built only with the `cluster` feature (the README's test command
+// and .ci/run turn it on).
+#[cfg(feature = "cluster")]
 mod cluster;
+#[cfg(feature = "cluster")]
 mod cluster_start;
 mod crash_restart;
 mod deploy;
