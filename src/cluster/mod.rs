@@ -35,9 +35,9 @@ pub mod routing;
 pub mod view;
 
 pub use config::{ClusterConfig, ClusterSpec};
-pub use error::ClusterError;
 #[cfg(not(feature = "cluster"))]
 pub use disabled::ClusterNode;
+pub use error::ClusterError;
 #[cfg(feature = "cluster")]
 pub use node::ClusterNode;
 pub use view::ClusterView;
