@@ -1,0 +1,244 @@
+//! Offer e-mails (issue 13) with the real server: a queued customer with an e-mail is
+//! mailed its offer (venue, payment link) once, through a local SMTP sink this test
+//! starts on 127.0.0.1; a sink that is down at first gets the mail once after retries
+//! while reservations go on; without SMTP the dev outbox page shows the message.
+//! Offers are made by cancelling a hold, so no clock moves and nothing sleeps.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use qskip::app::Application;
+use qskip::clock::{Clock, ManualClock};
+use qskip::config::{SmtpConfig, SmtpTls};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::helpers::*;
+
+/// One message the sink accepted: its recipients and its text (headers and body).
+#[derive(Debug, Clone)]
+struct Received {
+    rcpt: Vec<String>,
+    data: String,
+}
+
+/// A tiny SMTP server: just enough of RFC 5321 for lettre (no TLS, no AUTH).
+#[derive(Clone, Default)]
+struct SmtpSink {
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    /// Serves on `listener` until the test ends.
+    fn serve(&self, listener: TcpListener) {
+        let sink = self.clone();
+        actix_web::rt::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let sink = sink.clone();
+                actix_web::rt::spawn(async move { drop(sink.session(stream).await) });
+            }
+        });
+    }
+
+    async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ESMTP\r\n").await?;
+        let mut rcpt = Vec::new();
+        while let Some(line) = lines.next_line().await? {
+            let verb = line.get(..4).unwrap_or(&line).to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 sink\r\n",
+                "MAIL" | "RSET" | "NOOP" => b"250 OK\r\n",
+                "RCPT" => {
+                    rcpt.push(line.trim_start_matches(|c| c != '<').trim_matches(['<', '>', ' ']).to_owned());
+                    b"250 OK\r\n"
+                }
+                "DATA" => {
+                    write.write_all(b"354 go on\r\n").await?;
+                    let mut data = String::new();
+                    while let Some(line) = lines.next_line().await? {
+                        if line == "." {
+                            break;
+                        }
+                        data.push_str(&line);
+                        data.push('\n');
+                    }
+                    let received = Received { rcpt: std::mem::take(&mut rcpt), data };
+                    self.received.lock().expect("sink lock").push(received);
+                    b"250 queued\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await?;
+                    return Ok(());
+                }
+                _ => b"502 not here\r\n",
+            };
+            write.write_all(reply).await?;
+        }
+        Ok(())
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("sink lock").clone()
+    }
+}
+
+/// A free port on loopback (bound, then released for the sink to take later).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("bound").port()
+}
+
+async fn start_sink(port: u16) -> SmtpSink {
+    let sink = SmtpSink::default();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    sink.serve(TcpListener::bind(addr).await.expect("the sink binds its port"));
+    sink
+}
+
+/// `spawn_app_with` plus `[notify.smtp]` at 127.0.0.1:`port` (the test config has no
+/// such table, so it is set on the parsed config); a venue of its own, 2 slots a window.
+async fn app_with_smtp(smtp_port: Option<u16>) -> (TestApp, String) {
+    let venue = format!("mail-{}", random_u64() % 1_000_000);
+    let options = AppOptions::with_venues(vec![VenueSpec::new(&venue, 8)]).waitlist_offer_secs(300);
+    let data_dir = tempfile::tempdir().expect("a temp dir");
+    let test_config = options.config.in_dir(data_dir.path());
+    let mut config = test_config.parse().expect("the test config is valid");
+    config.notify.smtp = smtp_port.map(|port| SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+        from: "qskip <offers@qskip.test>".into(),
+        username: None,
+        password: None,
+        tls: SmtpTls::None,
+    });
+    let clock = Arc::new(ManualClock::new(options.clock_start));
+    let app_clock: Arc<dyn Clock> = clock.clone();
+    let app = Application::build(config, app_clock).await.expect("the application builds");
+    let port = app.addr().port();
+    let services = app.services().clone();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let address = format!("http://127.0.0.1:{port}");
+    let app = TestApp {
+        api: Api::new(address.clone()),
+        address,
+        port,
+        clock,
+        system_clock: false,
+        config: test_config,
+        data_dir,
+        services,
+    };
+    (app, venue)
+}
+
+/// Fills window 1 with two holds, queues `email`, cancels a hold: the queued customer
+/// is offered. Returns the queued reservation's id.
+async fn offer_to(app: &TestApp, venue: &str, email: &str) -> String {
+    let start = app.window(1);
+    let first = created(app.reserve_in(venue, start, 1).await).await;
+    created(app.reserve_in(venue, start, 1).await).await;
+    let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": true, "email": email });
+    let response = app.reserve_at(venue, &body, None).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "a sold-out window queues");
+    let queued: Value = response.json().await.expect("JSON");
+    let id = queued["id"].as_str().expect("an id").to_owned();
+    assert_eq!(app.cancel(&first.id.to_string()).await.status(), StatusCode::OK);
+    eventually("the queued customer to be offered", || async {
+        let r: Value = app.get_reservation(&id).await.json().await.expect("JSON");
+        if r["status"] == "held" { Ok(()) } else { Err(r) }
+    })
+    .await;
+    id
+}
+
+/// Waits for a mail to `to` in `sink`, then checks it is the only one.
+async fn the_one_mail(sink: &SmtpSink, to: &str) -> Received {
+    let mail = eventually(&format!("a mail to {to}"), || async {
+        let mails = sink.received();
+        mails.iter().find(|m| m.rcpt.iter().any(|r| r == to)).cloned().ok_or(mails.len())
+    })
+    .await;
+    assert_eq!(sink.received().len(), 1, "exactly one mail: {:?}", sink.received());
+    mail
+}
+
+#[actix_web::test]
+async fn an_offer_is_mailed_once_with_its_payment_link() {
+    let port = free_port();
+    let sink = start_sink(port).await;
+    let (app, venue) = app_with_smtp(Some(port)).await;
+    let id = offer_to(&app, &venue, "ada@example.com").await;
+    let mail = the_one_mail(&sink, "ada@example.com").await;
+    let text = mail.data.replace("=\n", "");
+    assert!(text.contains(&format!("{}/dev/checkout/{id}", app.address)), "payment link in: {text}");
+    assert!(text.contains(&format!("/reservations/{id}")), "status page in: {text}");
+    // A later offer of the same server (another customer) is a second, separate mail.
+    let sink_count = sink.received().len();
+    assert_eq!(sink_count, 1);
+    // An offer to a customer without an e-mail is not mailed; the mailed one stays one.
+    let start = app.window(2);
+    let first = created(app.reserve_in(&venue, start, 1).await).await;
+    created(app.reserve_in(&venue, start, 1).await).await;
+    let body = json!({ "quantity": 1, "window_start": rfc3339(start), "waitlist": true });
+    assert_eq!(app.reserve_at(&venue, &body, None).await.status(), StatusCode::ACCEPTED);
+    app.cancel(&first.id.to_string()).await;
+    eventually("the mail-less offer to be looked at", || async {
+        let samples = crate::metrics::scrape(&app).await;
+        let skipped = samples
+            .iter()
+            .filter(|(k, _)| k.contains(qskip::notify::NOTIFY_MAILS) && k.contains(&venue) && k.contains("skipped"))
+            .map(|(_, v)| *v)
+            .sum::<f64>();
+        if skipped >= 1.0 { Ok(()) } else { Err(skipped) }
+    })
+    .await;
+    assert_eq!(sink.received().len(), 1, "no mail without an address");
+}
+
+#[actix_web::test]
+async fn a_server_that_is_down_at_first_gets_the_mail_once_after_retries() {
+    let port = free_port();
+    let (app, venue) = app_with_smtp(Some(port)).await;
+    offer_to(&app, &venue, "bob@example.com").await;
+    eventually("a failed attempt while the server is down", || async {
+        let samples = crate::metrics::scrape(&app).await;
+        let failed = samples
+            .iter()
+            .filter(|(k, _)| k.contains(&venue) && k.contains("failed_attempt"))
+            .map(|(_, v)| *v)
+            .sum::<f64>();
+        if failed >= 1.0 { Ok(()) } else { Err(failed) }
+    })
+    .await;
+    // Reservations go on meanwhile.
+    let other = created(app.reserve_in(&venue, app.window(3), 1).await).await;
+    assert_eq!(other.status, "held");
+    let sink = start_sink(port).await;
+    let mail = the_one_mail(&sink, "bob@example.com").await;
+    assert!(mail.data.contains("Subject:"), "{mail:?}");
+}
+
+#[actix_web::test]
+async fn without_smtp_the_dev_outbox_shows_the_offer() {
+    let (app, venue) = app_with_smtp(None).await;
+    let empty = app.api.client.get(app.url("/dev/outbox")).send().await.expect("answered");
+    assert_eq!(empty.status(), StatusCode::OK);
+    let id = offer_to(&app, &venue, "cy<script>@example.com").await;
+    let json: Value = eventually("the offer in the outbox", || async {
+        let url = app.url("/dev/outbox?format=json");
+        let json: Value = app.api.client.get(url).send().await.expect("answered").json().await.expect("JSON");
+        if json["messages"].as_array().is_some_and(|m| !m.is_empty()) { Ok(json) } else { Err(json) }
+    })
+    .await;
+    let message = &json["messages"][0];
+    assert_eq!(message["to"], "cy<script>@example.com");
+    assert!(message["body"].as_str().expect("a body").contains(&format!("/dev/checkout/{id}")));
+    let page = app.api.client.get(app.url("/dev/outbox")).send().await.expect("answered");
+    let html = page.text().await.expect("text");
+    assert!(html.contains(&format!("/dev/checkout/{id}")), "{html}");
+    assert!(html.contains("cy&lt;script&gt;@example.com") && !html.contains("cy<script>"), "escaped: {html}");
+}
