@@ -147,11 +147,11 @@ impl Notifier {
                     super::count(&venue, "skipped");
                     self.done(seq);
                 }
-                Outcome::Failed(error) => self.failed(seq, &venue, error),
-                Outcome::NotNow(error) => {
-                    tracing::warn!(offer_seq = seq, %error, "offer not readable now; will retry");
-                    self.retry_later(seq);
+                Outcome::Failed(error) => {
+                    let transient = error.is_transient();
+                    self.failed(seq, &venue, transient, &error.to_string());
                 }
+                Outcome::NotNow(error) => self.failed(seq, &venue, true, &error),
             }
         }
     }
@@ -161,10 +161,12 @@ impl Notifier {
         self.ledger.state.done.insert(seq);
     }
 
-    fn failed(&mut self, seq: u64, venue: &str, error: MailError) {
+    /// Counts a failed try; an error retrying cannot fix, or the last allowed attempt,
+    /// ends the tries (logged and counted as `gave_up`).
+    fn failed(&mut self, seq: u64, venue: &str, transient: bool, error: &str) {
         let attempts = self.retry_later(seq);
         let id = self.pending.get(&seq).map(|p| p.reservation_id);
-        if !error.is_transient() || attempts >= NOTIFY_ATTEMPTS_MAX {
+        if !transient || attempts >= NOTIFY_ATTEMPTS_MAX {
             tracing::error!(reservation = ?id, attempts, %error, "gave up on an offer e-mail");
             super::count(venue, "gave_up");
             self.done(seq);
