@@ -259,3 +259,28 @@ async fn an_offer_read_before_a_crash_is_mailed_after_the_restart_and_only_once(
     let to: Vec<_> = sink.received().into_iter().flat_map(|m| m.rcpt).collect();
     assert_eq!(to, ["eve@example.com", "fay@example.com"], "each offer mailed once");
 }
+
+#[test]
+fn bad_smtp_settings_are_refused_at_start_up_naming_the_key() {
+    let parse = |smtp: &str| {
+        let text = format!("[notify.smtp]\n{smtp}\n");
+        qskip::config::Config::from_toml(&text, std::path::Path::new("test.toml")).map(|c| c.notify)
+    };
+    let fine = parse("host = \"smtp.example.com\"\nfrom = \"Bar <offers@example.com>\"\ntls = \"starttls\"")
+        .expect("a complete table parses");
+    let smtp = fine.smtp.expect("the table is kept");
+    assert_eq!(smtp.port(), 587, "the port follows tls by default");
+    let cases = [
+        ("host = \"\"\nfrom = \"a@b.example\"", "notify.smtp.host"),
+        ("host = \"h\"\nfrom = \"not an address\"", "notify.smtp.from"),
+        ("host = \"h\"\nfrom = \"a@b.example\"\nport = 0", "notify.smtp.port"),
+        ("host = \"h\"\nfrom = \"a@b.example\"\nusername = \"u\"", "notify.smtp.username"),
+        ("host = \"h\"\nfrom = \"a@b.example\"\ntls = \"ssl\"", "tls"),
+        ("host = \"h\"\nfrom = \"a@b.example\"\nhots = \"x\"", "hots"),
+        ("from = \"a@b.example\"", "host"),
+    ];
+    for (smtp, key) in cases {
+        let error = parse(smtp).expect_err(smtp).to_string();
+        assert!(error.contains(key), "{smtp:?}: {error}");
+    }
+}
