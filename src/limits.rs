@@ -342,6 +342,10 @@ pub const LOG_READ_AHEAD_CHUNKS_QUEUED: usize = 2;
 /// milliseconds.
 pub const NOTIFY_SCAN_INTERVAL_MS: u64 = 200;
 
+/// Most seconds between two writes of the notifier's ledger when only its cursor moved
+/// (a mail sent is written at once); a restart rereads at most this much of the log.
+pub const NOTIFY_LEDGER_SAVE_SECS: u64 = 5;
+
 /// Most log records the notifier reads in one pass (the rest waits for the next).
 pub const NOTIFY_SCAN_RECORDS_MAX: u64 = 20_000;
 

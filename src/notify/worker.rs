@@ -18,8 +18,8 @@ use super::mail::{Links, OfferMail};
 use super::mailer::{MailError, Mailer};
 use crate::domain::{ReservationId, ReservationStatus, WindowEvent, WindowKey};
 use crate::limits::{
-    NOTIFY_ATTEMPTS_MAX, NOTIFY_QUEUE_MAX, NOTIFY_RETRY_DELAY_FIRST_MS, NOTIFY_RETRY_DELAY_MAX_MS,
-    NOTIFY_SCAN_INTERVAL_MS, NOTIFY_SCAN_RECORDS_MAX,
+    NOTIFY_ATTEMPTS_MAX, NOTIFY_LEDGER_SAVE_SECS, NOTIFY_QUEUE_MAX, NOTIFY_RETRY_DELAY_FIRST_MS,
+    NOTIFY_RETRY_DELAY_MAX_MS, NOTIFY_SCAN_INTERVAL_MS, NOTIFY_SCAN_RECORDS_MAX,
 };
 use crate::service::Services;
 use crate::store::{Journal, Record};
@@ -53,12 +53,15 @@ pub struct Notifier {
     pending: BTreeMap<u64, Pending>,
     /// Every record up to this seq has been read.
     read_through: u64,
+    /// When the ledger was last written.
+    saved_at: Instant,
 }
 
 impl Notifier {
     pub fn new(services: Services, journal: Journal, mailer: Mailer, links: Links, ledger: Ledger) -> Self {
         let read_through = ledger.state.cursor;
-        Self { services, journal, mailer, links, ledger, pending: BTreeMap::new(), read_through }
+        let saved_at = Instant::now();
+        Self { services, journal, mailer, links, ledger, pending: BTreeMap::new(), read_through, saved_at }
     }
 
     /// Runs forever on the current actix system, one pass per scan interval.
@@ -80,8 +83,17 @@ impl Notifier {
         self.try_due().await;
         let cursor = self.pending.keys().next().map_or(self.read_through, |first| first - 1);
         self.ledger.advance(cursor);
-        if let Err(error) = self.ledger.save() {
-            tracing::error!(%error, "notifier cannot write its ledger; will retry");
+        // A cursor that lags only means rereading some records after a restart (what
+        // was sent is saved at once, below), so it is saved now and then, not per pass.
+        if self.saved_at.elapsed() >= Duration::from_secs(NOTIFY_LEDGER_SAVE_SECS) {
+            self.save_ledger();
+        }
+    }
+
+    fn save_ledger(&mut self) {
+        match self.ledger.save() {
+            Ok(()) => self.saved_at = Instant::now(),
+            Err(error) => tracing::error!(%error, "notifier cannot write its ledger; a restart may resend"),
         }
     }
 
@@ -138,9 +150,7 @@ impl Notifier {
                     super::count(&venue, "sent");
                     self.done(seq);
                     // Right away: the mail is out, a crash now must not send it again.
-                    if let Err(error) = self.ledger.save() {
-                        tracing::error!(%error, "notifier cannot write its ledger; a restart may resend");
-                    }
+                    self.save_ledger();
                 }
                 Outcome::Skipped(why) => {
                     tracing::debug!(offer_seq = seq, why, "offer not mailed");
