@@ -103,7 +103,9 @@ async fn start_sink(port: u16) -> SmtpSink {
 /// 2 slots a window.
 async fn app_with_smtp(smtp_port: Option<u16>) -> (TestApp, String) {
     let venue = format!("mail-{}", random_u64() % 1_000_000);
-    let mut options = AppOptions::with_venues(vec![VenueSpec::new(&venue, 8)]).waitlist_offer_secs(300);
+    // Holds of 600 s, offers of 300 s; the actors' idle tick (1 s) writes expiries.
+    let venues = vec![VenueSpec::new(&venue, 8).hold_ttl_secs(600)];
+    let mut options = AppOptions::with_venues(venues).waitlist_offer_secs(300).actor_idle_secs(1);
     options.config.notify = smtp_port.map(NotifySpec::sink);
     let data_dir = tempfile::tempdir().expect("a temp dir");
     let test_config = options.config.in_dir(data_dir.path());
@@ -181,6 +183,46 @@ async fn an_offer_is_mailed_once_with_its_payment_link() {
     })
     .await;
     assert_eq!(sink.received().len(), 1, "no mail without an address");
+}
+
+#[actix_web::test]
+async fn an_offer_made_by_an_expiring_hold_is_mailed_and_a_lapsed_one_is_not() {
+    let port = free_port();
+    let (app, venue) = app_with_smtp(Some(port)).await;
+    let start = app.window(1);
+    created(app.reserve_in(&venue, start, 2).await).await;
+    for email in ["gus@example.com", "hal@example.com"] {
+        let body = json!({ "quantity": 2, "window_start": rfc3339(start), "waitlist": true, "email": email });
+        assert_eq!(app.reserve_at(&venue, &body, None).await.status(), StatusCode::ACCEPTED);
+    }
+    // The server is down while gus's offer is open, and the offer lapses unpaid: hal is
+    // offered next. Once the server is up, only hal's offer (still open) is mailed.
+    app.advance(chrono::Duration::seconds(600));
+    eventually("a failed attempt at gus's offer", || async {
+        let failed = mails_counted(&app, &format!("venue=\"{venue}\",outcome=\"failed_attempt\"")).await;
+        if failed >= 1.0 { Ok(()) } else { Err(failed) }
+    })
+    .await;
+    app.advance(chrono::Duration::seconds(300));
+    eventually("hal to be offered", || async {
+        let records = app.services.log().iter().map(|r| r.expect("every record decodes"));
+        let offers = records.filter(|(_, _, record)| {
+            matches!(record, qskip::store::Record::Window(_, qskip::domain::WindowEvent::WaitlistOffered { .. }))
+        });
+        let offered = offers.count();
+        if offered == 2 { Ok(()) } else { Err(offered) }
+    })
+    .await;
+    let sink = start_sink(port).await;
+    let mail = the_one_mail(&sink, "hal@example.com").await;
+    assert!(mail.data.contains("Subject:"), "{mail:?}");
+    eventually("gus's lapsed offer to be looked at again and skipped", || async {
+        let skipped = mails_counted(&app, &format!("venue=\"{venue}\",outcome=\"skipped\"")).await;
+        if skipped >= 1.0 { Ok(()) } else { Err(skipped) }
+    })
+    .await;
+    let to: Vec<_> = sink.received().into_iter().flat_map(|m| m.rcpt).collect();
+    assert_eq!(to, ["hal@example.com"], "the lapsed offer is not mailed");
 }
 
 #[actix_web::test]
