@@ -67,3 +67,50 @@ impl OfferMail {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{Amount, ReservationId, ReservationStatus, Schedule, VenueId, WindowKey};
+
+    #[test]
+    fn the_mail_names_the_venue_the_local_window_the_deadline_and_both_links() {
+        let id = VenueId::parse("club").expect("a valid id");
+        let schedule = Schedule::new(8, &[]).expect("a valid schedule");
+        let tz = "Europe/Berlin".parse().expect("a known zone");
+        let venue = Venue::new(id.clone(), "Club <Nova>".into(), tz, 1500, "eur", 600, schedule).expect("valid");
+        let start = Utc.with_ymd_and_hms(2026, 11, 28, 20, 0, 0).single().expect("valid");
+        let offered = start - chrono::Duration::minutes(30);
+        let view = ReservationView {
+            window: WindowKey::new(id, start),
+            id: ReservationId::from_uuid(uuid::Uuid::from_u128(9)),
+            quantity: 2,
+            status: ReservationStatus::Held,
+            placed_at: offered - chrono::Duration::minutes(5),
+            expires_at: offered + chrono::Duration::minutes(10),
+            confirmed_at: None,
+            email: Some("ada@example.com".into()),
+            payment_ref: None,
+            refunds: Vec::new(),
+            checkout: None,
+            checkout_to_close: false,
+            amount: Amount { unit_minor: 1500, quantity: 2, currency: "eur".into() },
+            offered_at: Some(offered),
+            position: None,
+        };
+        let links = Links { public_url: "https://skip.example".into(), dev_payments: true };
+        let mail = OfferMail::new("ada@example.com", &view, &venue, &links);
+        let id = view.id;
+        assert!(mail.body.contains("Club <Nova>"), "plain text, not HTML: {}", mail.body);
+        assert!(mail.body.contains("Sat 28 Nov 21:00 CET - Sat 28 Nov 21:15 CET"), "{}", mail.body);
+        assert!(mail.body.contains("pay by Sat 28 Nov 20:40 CET"), "{}", mail.body);
+        assert!(mail.body.contains("30.00 EUR"), "{}", mail.body);
+        assert!(mail.body.contains(&format!("https://skip.example/dev/checkout/{id}")), "{}", mail.body);
+        assert!(mail.body.contains(&format!("https://skip.example/reservations/{id}")), "{}", mail.body);
+        assert_eq!(mail.message_id, format!("<offer.{id}.{}@qskip>", offered.timestamp_millis()));
+        let stripe = Links { dev_payments: false, ..links };
+        assert_eq!(stripe.payment(&view), stripe.status(&view), "no session and no dev page: the status page");
+    }
+}
