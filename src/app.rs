@@ -18,6 +18,9 @@ use crate::http::connections::ConnectionGuard;
 use crate::http::rate_limit::ReserveRateLimit;
 use crate::http::recovering::RecoveringServer;
 use crate::http::{self, AppState};
+use crate::notify::ledger::Ledger;
+use crate::notify::mail::Links;
+use crate::notify::{DevOutbox, Mailer, Notifier};
 use crate::payments::{CheckoutService, RefundWorker, SessionExpiryWorker};
 use crate::service::{ClientHolds, Services, Venues};
 use crate::store::snapshot::{SnapshotDir, Snapshotter, recover_at_startup};
@@ -55,6 +58,31 @@ fn start_payments(
     tracing::info!("stripe refund and session-expiry workers started");
     let checkout = config.payments.provider == PaymentProvider::Stripe;
     Ok(checkout.then(|| Arc::new(CheckoutService::new(services.clone(), client, public_url.to_owned()))))
+}
+
+/// Starts the offer e-mail worker: through `[notify.smtp]` when configured, else into
+/// the dev outbox when payments are the dev page (returned for `/dev/outbox`), else not
+/// at all.
+fn start_notifier(
+    config: &Config,
+    services: &Services,
+    journal: &Journal,
+    public_url: &str,
+) -> anyhow::Result<Option<DevOutbox>> {
+    let dev_payments = config.payments.provider == PaymentProvider::Dev;
+    let (mailer, outbox) = match &config.notify.smtp {
+        Some(smtp) => (Mailer::smtp(smtp)?, None),
+        None if dev_payments => {
+            let outbox = DevOutbox::default();
+            (Mailer::Outbox(outbox.clone()), Some(outbox))
+        }
+        None => return Ok(None),
+    };
+    let ledger = Ledger::open(&config.data_dir).context("cannot open the notifier's ledger")?;
+    let links = Links { public_url: public_url.to_owned(), dev_payments };
+    Notifier::new(services.clone(), journal.clone(), mailer, links, ledger).spawn();
+    tracing::info!(smtp = config.notify.smtp.is_some(), "offer e-mail worker started");
+    Ok(outbox)
 }
 
 /// Joins the cluster in cluster mode. Before any data is touched: a node that may not
@@ -120,6 +148,7 @@ impl Application {
         let addr = listener.local_addr()?;
         let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let checkout = start_payments(&config, &services, &public_url)?;
+        let dev_outbox = start_notifier(&config, &services, &journal, &public_url)?;
         let state = web::Data::new(AppState {
             services: services.clone(),
             journal: journal.clone(),
@@ -132,6 +161,7 @@ impl Application {
             admin_token: config.admin_token.clone(),
             hold_ttl_secs_default: config.hold_ttl_secs,
             cluster: cluster.as_ref().map(ClusterNode::subscribe),
+            dev_outbox,
         });
         let guard = ConnectionGuard::new(limits.connection_cap());
         let server = http::server::serve(listener, guard, move || {

@@ -128,6 +128,70 @@ fn archive_every_records() -> u64 {
     crate::limits::ARCHIVE_EVERY_RECORDS_DEFAULT
 }
 
+/// `[notify]`: how customers learn of a waitlist offer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// The SMTP server offer e-mails go through; without it they stay in the dev outbox.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a relay on localhost or a test sink only).
+    None,
+    /// Plain connect, then `STARTTLS` (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    #[default]
+    Tls,
+}
+
+/// `[notify.smtp]`: the server, the sender and optional credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default by `tls`: 25 (none), 587 (starttls), 465 (tls).
+    pub port: Option<u16>,
+    /// The sender, `qskip@example.com` or `Bar <qskip@example.com>`.
+    pub from: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+}
+
+impl SmtpConfig {
+    /// The port in force.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
+    }
+
+    /// Checks every key; the message names the one at fault.
+    fn check(&self) -> Result<(), String> {
+        if self.host.trim().is_empty() || self.host.contains(char::is_whitespace) {
+            return Err("notify.smtp.host must be a host name or address".into());
+        }
+        if self.port == Some(0) {
+            return Err("notify.smtp.port must be 1..=65535".into());
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!("notify.smtp.from {:?} is not an e-mail address", self.from));
+        }
+        if self.username.is_some() != self.password.is_some() {
+            return Err("notify.smtp.username and notify.smtp.password go together".into());
+        }
+        Ok(())
+    }
+}
+
 /// Slots per hour for some local weekdays and hours (`weekdays` as `mon`..`sun`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -171,6 +235,8 @@ struct ConfigFile {
     limits: LimitsConfig,
     archive: Option<ArchiveConfig>,
     cluster: Option<crate::cluster::ClusterSpec>,
+    #[serde(default)]
+    notify: NotifyConfig,
     venues: Option<Vec<VenueSpec>>,
 }
 
@@ -196,6 +262,8 @@ pub struct Config {
     pub archive: Option<ArchiveConfig>,
     /// Cluster mode (`[cluster]`); single-node when absent.
     pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// Offer e-mails (`[notify]`); without `[notify.smtp]` they go to the dev outbox.
+    pub notify: NotifyConfig,
     pub venues: Vec<Venue>,
 }
 
@@ -254,6 +322,9 @@ impl Config {
         check_unique(&venues)?;
         check_payments(&file.payments)?;
         check_admin_token(file.admin_token.as_ref())?;
+        if let Some(smtp) = &file.notify.smtp {
+            smtp.check().map_err(ConfigError::Invalid)?;
+        }
         let cluster = file.cluster.map(|c| c.resolve()).transpose().map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let limits = &file.limits;
         if limits.reservations_per_ip_per_minute == 0 || limits.active_hold_slots_per_client == 0 {
@@ -274,6 +345,7 @@ impl Config {
             limits: file.limits,
             archive: file.archive,
             cluster,
+            notify: file.notify,
             venues,
         })
     }

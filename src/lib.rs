@@ -15,6 +15,7 @@ pub mod domain;
 pub mod fd_limit;
 pub mod http;
 pub mod limits;
+pub mod notify;
 pub mod payments;
 pub mod replay;
 pub mod service;

@@ -342,3 +342,31 @@ pub const LOG_READ_AHEAD_CHUNK_RECORDS: u64 = 4_096;
 
 /// Chunks each read-ahead thread may have decoded and not yet handed over.
 pub const LOG_READ_AHEAD_CHUNKS_QUEUED: usize = 2;
+
+/// Offer e-mails (`notify`): how often the notifier looks for new durable offers, in
+/// milliseconds.
+pub const NOTIFY_SCAN_INTERVAL_MS: u64 = 200;
+
+/// Most seconds between two writes of the notifier's ledger when only its cursor moved
+/// (a mail sent is written at once); a restart rereads at most this much of the log.
+pub const NOTIFY_LEDGER_SAVE_SECS: u64 = 5;
+
+/// Most log records the notifier reads in one pass (the rest waits for the next).
+pub const NOTIFY_SCAN_RECORDS_MAX: u64 = 20_000;
+
+/// Most offers waiting to be mailed at once; beyond it the notifier stops reading the
+/// log until some are done (nothing is lost: its cursor stays behind them).
+pub const NOTIFY_QUEUE_MAX: usize = 10_000;
+
+/// Longest one SMTP delivery (connect, dialogue, data) may take, in seconds.
+pub const NOTIFY_SMTP_TIMEOUT_SECS: u64 = 10;
+
+/// Delay before the first retry of an offer e-mail, doubling up to the max, in ms.
+pub const NOTIFY_RETRY_DELAY_FIRST_MS: u64 = 500;
+pub const NOTIFY_RETRY_DELAY_MAX_MS: u64 = 60_000;
+
+/// Attempts at an offer e-mail before the notifier gives up on it (logged and counted).
+pub const NOTIFY_ATTEMPTS_MAX: u32 = 12;
+
+/// Messages the dev outbox (`/dev/outbox`) keeps, newest last.
+pub const NOTIFY_OUTBOX_MAX: usize = 100;

@@ -3,7 +3,7 @@
 //!
 //! Module map: [`error`] (the one place errors become responses), [`dto`] (public JSON
 //! shapes), [`enums`] (their string enums, from the domain's), [`body`] (bounded JSON bodies), [`venues`], [`reservations`],
-//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`webhook`] (Stripe),
+//! [`live`] (SSE stream of window counts), [`dev_checkout`] (the built-in payment page), [`dev_outbox`] (offer e-mails kept in dev mode), [`webhook`] (Stripe),
 //! [`pages`] (booking, status and admin pages), [`health`], [`openapi`] (`/openapi.json` and the offline `/docs`
 //! page), [`admin`] (`/v1/admin`, behind a bearer token).
 
@@ -13,6 +13,7 @@ pub mod body;
 pub mod client_time;
 pub mod connections;
 pub mod dev_checkout;
+pub mod dev_outbox;
 pub mod dto;
 pub mod enums;
 pub mod error;
@@ -59,11 +60,14 @@ pub struct AppState {
     pub hold_ttl_secs_default: u32,
     /// This node's view of the cluster, in cluster mode (`GET /v1/admin/cluster`).
     pub cluster: Option<tokio::sync::watch::Receiver<std::sync::Arc<crate::cluster::ClusterView>>>,
+    /// Offer e-mails kept instead of sent (dev payments without SMTP): `/dev/outbox`.
+    pub dev_outbox: Option<crate::notify::DevOutbox>,
 }
 
 /// Registers every route of the public contract.
 pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
     let dev_payments = state.dev_payments;
+    let dev_outbox = state.dev_outbox.is_some();
     let stripe_webhook = !state.webhook_secrets.is_empty();
     cfg.app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_query(e).into()))
@@ -82,6 +86,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .configure(admin::routes);
     if dev_payments {
         cfg.configure(dev_checkout::routes);
+    }
+    if dev_outbox {
+        cfg.configure(dev_outbox::routes);
     }
     if stripe_webhook {
         cfg.configure(webhook::routes);

@@ -37,6 +37,7 @@ mod live_state;
 mod live_stream;
 mod log_integrity;
 mod metrics;
+mod notify;
 mod openapi;
 mod pages_admin;
 mod pages_booking;

@@ -46,6 +46,7 @@ const HTML_PAGES: &[(&str, &str)] = &[
     ("GET", "/dev/checkout/{id}"),
     ("POST", "/dev/checkout/{id}/pay"),
     ("POST", "/dev/checkout/{id}/cancel"),
+    ("GET", "/dev/outbox"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];

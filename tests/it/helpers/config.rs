@@ -34,7 +34,33 @@ pub struct TestConfig {
     pub archive: Option<ArchiveSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifySpec>,
     pub venues: Vec<VenueSpec>,
+}
+
+/// `[notify]`: offer e-mails (absent: the dev outbox in dev payment mode).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotifySpec {
+    pub smtp: SmtpSpec,
+}
+
+/// `[notify.smtp]`, without credentials (the tests' sink speaks plain SMTP).
+#[derive(Debug, Clone, Serialize)]
+pub struct SmtpSpec {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub tls: String,
+}
+
+impl NotifySpec {
+    /// Plain SMTP to a sink on 127.0.0.1:`port`.
+    pub fn sink(port: u16) -> Self {
+        let smtp =
+            SmtpSpec { host: "127.0.0.1".into(), port, from: "qskip <offers@qskip.test>".into(), tls: "none".into() };
+        Self { smtp }
+    }
 }
 
 /// `[cluster]`: cluster mode (absent: single node).
@@ -75,6 +101,7 @@ impl TestConfig {
             payments: None,
             archive: None,
             cluster: None,
+            notify: None,
             venues,
         }
     }
