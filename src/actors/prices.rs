@@ -12,12 +12,14 @@ use crate::domain::{Price, PriceHistory, Venue, VenueId};
 /// Cheap to clone: every clone is the same book.
 #[derive(Clone, Default)]
 pub struct PriceBook {
-    by_venue: Arc<RwLock<BTreeMap<VenueId, PriceHistory>>>,
+    /// Each history behind an `Arc`: a window actor reads its venue's on every command,
+    /// and a reference count is cheaper than copying the history each time.
+    by_venue: Arc<RwLock<BTreeMap<VenueId, Arc<PriceHistory>>>>,
 }
 
 impl PriceBook {
     /// The whole history of one venue's price, if the venue is known.
-    pub fn of(&self, id: &VenueId) -> Option<PriceHistory> {
+    pub fn of(&self, id: &VenueId) -> Option<Arc<PriceHistory>> {
         self.by_venue.read().expect("price book lock is never poisoned").get(id).cloned()
     }
 
@@ -26,8 +28,8 @@ impl PriceBook {
         let price = Price::of(venue);
         let mut by_venue = self.by_venue.write().expect("price book lock is never poisoned");
         match by_venue.get_mut(&venue.id) {
-            Some(history) => history.record(at, price),
-            None => drop(by_venue.insert(venue.id.clone(), PriceHistory::starting(price))),
+            Some(history) => Arc::make_mut(history).record(at, price),
+            None => drop(by_venue.insert(venue.id.clone(), Arc::new(PriceHistory::starting(price)))),
         }
     }
 }

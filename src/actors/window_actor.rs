@@ -163,7 +163,7 @@ impl WindowActor {
     }
 
     /// The venue's price history, which fixes what each reservation costs.
-    fn prices(&self) -> PriceHistory {
+    fn prices(&self) -> std::sync::Arc<PriceHistory> {
         self.shared.prices.of(&self.key.venue_id).expect("a window exists only for a registered venue")
     }
 

@@ -87,7 +87,7 @@ impl Venues {
 
     /// Every price the venue had, for checking a payment against its hold's price.
     pub fn prices(&self, id: &VenueId) -> Option<PriceHistory> {
-        self.prices.of(id)
+        self.prices.of(id).map(|history| PriceHistory::clone(&history))
     }
 
     /// The price histories, for the window actors.
