@@ -50,7 +50,14 @@ async fn replay_and_digest_match_the_live_service_after_a_random_workload() {
     let app = crate::helpers::spawn_app_with(AppOptions::capacity(5).hold_ttl_secs(600).actor_idle_secs(1)).await;
     let base = app.window(0);
     let mut rng = Rng::new(seed);
-    let mut ids: Vec<String> = Vec::new();
+    // A confirmed and a cancelled reservation in one window before the random steps,
+    // so every seed compares a window with both (some seeds' random steps never made
+    // one: the clock they advance ends the windows early).
+    let (paid, cancelled) = (app.reserve_in(VENUE, base, 1).await, app.reserve_in(VENUE, base, 1).await);
+    let (paid, cancelled) = (crate::helpers::created(paid).await.id, crate::helpers::created(cancelled).await.id);
+    app.dev_pay(&paid).await;
+    app.cancel(&cancelled).await;
+    let mut ids: Vec<String> = vec![paid, cancelled];
     for step in 0..STEPS {
         workload_step(&app, &mut rng, base, &mut ids, step).await;
     }
