@@ -33,7 +33,7 @@ impl Registry {
     }
 
     /// The live actor of `key`, or a newly started one. `None` when `ACTORS_LIVE_MAX`
-    /// actors are alive.
+    /// actors are alive, or after [`Registry::shutdown`].
     ///
     /// A new actor takes the capacity it opens with from `scheduled_capacity`, called
     /// *under the registry lock*: a schedule change updates the venues first and then
@@ -52,9 +52,13 @@ impl Registry {
                 return None;
             }
         }
+        // After `shutdown` (a request racing the stop) there is nowhere to start one:
+        // the caller answers 503 as for a full registry, and no thread panics.
         let arbiter = {
             let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
-            assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
+            if arbiters.is_empty() {
+                return None;
+            }
             arbiters[arbiter_index(key, arbiters.len())].handle()
         };
         let scheduled_capacity = scheduled_capacity();
@@ -75,7 +79,9 @@ impl Registry {
         }
         let arbiter = {
             let arbiters = self.arbiters.lock().expect("arbiters lock is never poisoned");
-            assert!(!arbiters.is_empty(), "no window actor may start after shutdown");
+            if arbiters.is_empty() {
+                return false;
+            }
             arbiters[arbiter_index(window.key(), arbiters.len())].handle()
         };
         let (key, shared) = (window.key().clone(), self.shared.clone());
@@ -97,6 +103,11 @@ impl Registry {
         let of_venue =
             live.iter().filter(|(key, addr)| key.venue_id == *venue && key.start >= since && addr.connected());
         of_venue.map(|(key, _)| key.start).collect()
+    }
+
+    /// True once [`Registry::shutdown`] has run: no actor can start any more.
+    pub fn is_shut_down(&self) -> bool {
+        self.arbiters.lock().expect("arbiters lock is never poisoned").is_empty()
     }
 
     /// Window actors currently running (passivated ones are not counted).

@@ -158,7 +158,9 @@ impl Windows {
     /// registry's lock, see `Registry::window`).
     fn actor(&self, key: &WindowKey) -> Result<Addr<WindowActor>, ServiceError> {
         let capacity = || self.venues.get(&key.venue_id).map_or(0, |venue| venue.capacity_at(key.start));
-        self.registry.window(key, capacity).ok_or(ServiceError::Busy)
+        // No actor after a shutdown (the service is stopping): unavailable, not busy.
+        let refused = || if self.registry.is_shut_down() { stopped() } else { ServiceError::Busy };
+        self.registry.window(key, capacity).ok_or_else(refused)
     }
 }
 
