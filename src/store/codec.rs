@@ -32,7 +32,7 @@ pub struct RecordTooLarge {
     pub bytes: usize,
 }
 
-/// Encodes a record with its commit time (any size: [`check_size`] is the gate).
+/// Encodes a record with its commit time (any size: [`Encoded::new`] is the gate).
 pub fn encode(recorded_at: DateTime<Utc>, record: &Record) -> Vec<u8> {
     encode_stored(&convert::to_wire(recorded_at, record))
 }
@@ -62,18 +62,6 @@ impl Encoded {
         }
         Ok(Self { record, bytes })
     }
-}
-
-/// `Ok` when the record's encoding fits in `RECORD_BYTES_MAX`; measured without
-/// building the bytes.
-pub fn check_size(recorded_at: DateTime<Utc>, record: &Record) -> Result<(), RecordTooLarge> {
-    let payload = postcard::experimental::serialized_size(&convert::to_wire(recorded_at, record))
-        .expect("postcard sizes every wire type");
-    let bytes = payload + CRC_BYTES;
-    if bytes > RECORD_BYTES_MAX {
-        return Err(RecordTooLarge { bytes });
-    }
-    Ok(())
 }
 
 /// Decodes bytes to the wire record, checking the checksum and that nothing trails.
